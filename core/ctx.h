@@ -1,0 +1,42 @@
+/* The per-driver-instance context behind the opaque vxc_ctx of the ABI,
+ * and the host services the core hands to plugins. */
+#ifndef VXC_CTX_H
+#define VXC_CTX_H
+
+#include <libconfig.h>
+#include <vxcloud/plugin.h>
+
+/* Receives change reports: plan/apply/status print or collect them. */
+struct vxc_change_sink {
+	void (*report)(void *arg, const char *driver, const char *what);
+	void *arg;
+};
+
+struct vxc_ctx {
+	const struct vxc_plugin *plugin;
+	const char *host_name;
+	const char *netns_dir;        /* where named namespaces are kept */
+	char *state_dir;              /* <node state dir>/<driver>, made lazily */
+	const char *node_state_dir;
+	const config_setting_t *settings; /* the driver's own block, or NULL */
+	const char *conf_file;
+	char *errmsg;                 /* last error() of the current operation */
+	int log_level;
+	struct vxc_change_sink sink;
+	unsigned n_changes;           /* changes reported since last reset */
+};
+
+/* Fills a context; strings are borrowed and must outlive it. */
+void vxc_ctx_init(vxc_ctx *ctx, const struct vxc_plugin *plugin, const char *host_name,
+		  const char *netns_dir, const char *node_state_dir);
+void vxc_ctx_fini(vxc_ctx *ctx);
+void vxc_ctx_reset(vxc_ctx *ctx); /* clears errmsg and n_changes */
+
+const struct vxc_services *vxc_services(void);
+
+/* The service functions, also used by the core itself. */
+void vxc_ctx_log(vxc_ctx *ctx, int level, const char *fmt, ...) VXC_PRINTF(3, 4);
+int vxc_ctx_error(vxc_ctx *ctx, int err, const char *fmt, ...) VXC_PRINTF(3, 4);
+void vxc_ctx_change(vxc_ctx *ctx, const char *fmt, ...) VXC_PRINTF(2, 3);
+
+#endif
