@@ -192,8 +192,19 @@ int ipt_entry_same(const struct ipt_entry *e, struct xtc_handle *h, const struct
 	if (memcmp(&e->ip, &w->ip, sizeof(e->ip)) || e->target_offset != w->target_offset ||
 	    e->next_offset != w->next_offset || !name || strcmp(name, r->target))
 		return 0;
-	if (memcmp(e->elems, w->elems, e->target_offset - sizeof(*e)))
-		return 0;
+	/* Matches: names compared as strings, the kernel leaves bytes of its
+	 * own after the NUL. */
+	for (size_t off = sizeof(*e); off < e->target_offset;) {
+		const struct xt_entry_match *a = (const void *)((const char *)e + off);
+		const struct xt_entry_match *b = (const void *)((const char *)w + off);
+
+		if (a->u.match_size != b->u.match_size || a->u.match_size < sizeof(*a) ||
+		    strncmp(a->u.user.name, b->u.user.name, sizeof(a->u.user.name)) ||
+		    a->u.user.revision != b->u.user.revision ||
+		    memcmp(a->data, b->data, a->u.match_size - sizeof(*a)))
+			return 0;
+		off += a->u.match_size;
+	}
 	/* A standard target's verdict is an offset libiptc resolves. */
 	if (!strcmp(r->target, "DNAT") || !strcmp(r->target, "SNAT"))
 		return !memcmp(target_of(e)->data, target_of(w)->data,

@@ -135,6 +135,7 @@ static int x_lookup(struct nftnl_rule *r, const char *map)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 	}
 	return add_expr(r, e);
 }
@@ -169,6 +170,9 @@ static int x_nat(struct nftnl_rule *r, uint32_t type)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		/* As the kernel dumps it back, so a read rule compares equal. */
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS);
 	}
 	return add_expr(r, e);
 }
