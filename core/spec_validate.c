@@ -784,11 +784,23 @@ static void check_fip_addr(struct sp *sp, struct sp_fip *f)
 		}
 }
 
+/* The one further down the file is the duplicate. */
+static void later_first(const struct sp_fip **a, const struct sp_fip **b)
+{
+	if (line_of(&(*a)->o, (*a)->addr_key) > line_of(&(*b)->o, (*b)->addr_key)) {
+		const struct sp_fip *t = *a;
+
+		*a = *b;
+		*b = t;
+	}
+}
+
 static void dup_fip(struct sp *sp, size_t first, size_t dup)
 {
 	const struct sp_fip *a = &sp->fips[first], *b = &sp->fips[dup];
 	char ip[VXC_IPSTR];
 
+	later_first(&a, &b);
 	sp_err(sp, &b->o, b->addr_key, "floating IP %s is already used (line %u); every floating "
 	       "IP maps to one target", vxc_ip_str(b->addr, ip), line_of(&a->o, a->addr_key));
 }
@@ -800,6 +812,7 @@ static void dup_target(struct sp *sp, size_t first, size_t dup)
 	const struct sp_fip *a = &sp->fips[first], *b = &sp->fips[dup];
 	char ip[VXC_IPSTR];
 
+	later_first(&a, &b);
 	sp_err(sp, b->lb >= 0 ? &b->o : &b->target.at, b->lb >= 0 ? b->addr_key : NULL,
 	       "%s \"%s\" already has floating IP %s (line %u); give a target one floating IP",
 	       b->target_kind == VXC_TARGET_LB ? "load balancer" : "instance", b->target.at.name,
