@@ -9,10 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +20,7 @@
 
 #include "ctx.h"
 #include "netns.h"
-#include "nl.h"
+#include "nltest.h"
 #include "tap.h"
 #include "util.h"
 
@@ -111,195 +107,15 @@ static void report(void *arg, const char *driver, const char *what)
 	printf("# change: %s\n", what);
 }
 
-/* ------------------------------------------------------------------ */
-/* reading kernel state back through libnl                              */
-
-static struct nl_sock *sock_in(const char *ns)
+/* Namespace names -> their files, for the libnl read-back helpers. */
+static const char *nsf(const char *ns)
 {
-	struct nl_sock *sk = NULL;
-	int fd = vxc_netns_open(&ctx, ns);
+	static char buf[2][PATH_MAX];
+	static int i;
 
-	if (fd < 0)
-		return NULL;
-	if (vxc_nl_open(&ctx, fd, &sk) < 0)
-		sk = NULL;
-	close(fd);
-	return sk;
-}
-
-struct link_state {
-	int exists, up;
-	unsigned mtu;
-	char mac[VXC_MACSTR];
-	char alias[64];
-};
-
-static struct link_state link_in(const char *ns, const char *ifname)
-{
-	struct link_state st = { 0 };
-	struct nl_sock *sk = sock_in(ns);
-	struct rtnl_link *l;
-
-	if (sk && rtnl_link_get_kernel(sk, 0, ifname, &l) == 0) {
-		struct nl_addr *a = rtnl_link_get_addr(l);
-		const char *al = rtnl_link_get_ifalias(l);
-
-		st.exists = 1;
-		st.up = !!(rtnl_link_get_flags(l) & IFF_UP);
-		st.mtu = rtnl_link_get_mtu(l);
-		if (a && nl_addr_get_len(a) == 6)
-			vxc_mac_str(nl_addr_get_binary_addr(a), st.mac);
-		snprintf(st.alias, sizeof(st.alias), "%s", al ? al : "");
-		rtnl_link_put(l);
-	}
-	if (sk)
-		nl_socket_free(sk);
-	return st;
-}
-
-/* "a.b.c.d/len ..." of every IPv4 address on ifname, space separated. */
-static void addrs_in(const char *ns, const char *ifname, char *out, size_t len)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct nl_cache *cache;
-	int idx;
-
-	out[0] = '\0';
-	if (!sk)
-		return;
-	idx = -1;
-	if (rtnl_addr_alloc_cache(sk, &cache) == 0) {
-		struct rtnl_link *l;
-
-		if (rtnl_link_get_kernel(sk, 0, ifname, &l) == 0) {
-			idx = rtnl_link_get_ifindex(l);
-			rtnl_link_put(l);
-		}
-		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-			struct rtnl_addr *a = (struct rtnl_addr *)o;
-			char buf[64];
-
-			if (rtnl_addr_get_ifindex(a) != idx || rtnl_addr_get_family(a) != AF_INET)
-				continue;
-			nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf));
-			snprintf(out + strlen(out), len - strlen(out), "%s%s", *out ? " " : "", buf);
-		}
-		nl_cache_free(cache);
-	}
-	nl_socket_free(sk);
-}
-
-/* Gateway of the main table's IPv4 default route, "" when none. */
-static void default_gw_in(const char *ns, char *out, size_t len)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct nl_cache *cache;
-
-	out[0] = '\0';
-	if (!sk)
-		return;
-	if (rtnl_route_alloc_cache(sk, AF_INET, 0, &cache) == 0) {
-		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-			struct rtnl_route *rt = (struct rtnl_route *)o;
-			struct rtnl_nexthop *nh;
-
-			if (rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
-			    nl_addr_get_prefixlen(rtnl_route_get_dst(rt)) != 0)
-				continue;
-			nh = rtnl_route_nexthop_n(rt, 0);
-			if (nh && rtnl_route_nh_get_gateway(nh))
-				nl_addr2str(rtnl_route_nh_get_gateway(nh), out, len);
-			else
-				snprintf(out, len, "dev");
-		}
-		nl_cache_free(cache);
-	}
-	nl_socket_free(sk);
-}
-
-/* ------------------------------------------------------------------ */
-/* tampering, to prove that ensure corrects                             */
-
-static int set_mtu(const char *ns, const char *ifname, unsigned mtu)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct rtnl_link *l, *chg = rtnl_link_alloc();
-	int r = -1;
-
-	if (sk && rtnl_link_get_kernel(sk, 0, ifname, &l) == 0) {
-		rtnl_link_set_mtu(chg, mtu);
-		r = rtnl_link_change(sk, l, chg, 0);
-		rtnl_link_put(l);
-	}
-	rtnl_link_put(chg);
-	if (sk)
-		nl_socket_free(sk);
-	return r;
-}
-
-static int add_addr(const char *ns, const char *ifname, const char *cidr)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = NULL;
-	int r = -1;
-
-	if (sk && nl_addr_parse(cidr, AF_INET, &local) == 0) {
-		struct rtnl_link *l;
-
-		if (rtnl_link_get_kernel(sk, 0, ifname, &l) == 0) {
-			rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
-			rtnl_link_put(l);
-		}
-		rtnl_addr_set_local(a, local);
-		r = rtnl_addr_add(sk, a, 0);
-		nl_addr_put(local);
-	}
-	rtnl_addr_put(a);
-	if (sk)
-		nl_socket_free(sk);
-	return r;
-}
-
-static int del_default_route(const char *ns)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct nl_cache *cache;
-	int r = -1;
-
-	if (sk && rtnl_route_alloc_cache(sk, AF_INET, 0, &cache) == 0) {
-		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-			struct rtnl_route *rt = (struct rtnl_route *)o;
-
-			if (rtnl_route_get_table(rt) == RT_TABLE_MAIN &&
-			    nl_addr_get_prefixlen(rtnl_route_get_dst(rt)) == 0)
-				r = rtnl_route_delete(sk, rt, 0);
-		}
-		nl_cache_free(cache);
-	}
-	if (sk)
-		nl_socket_free(sk);
-	return r;
-}
-
-/* A veth pair without vxcloud's alias: somebody else's interface. */
-static int add_foreign_veth(const char *ns, const char *name)
-{
-	struct nl_sock *sk = sock_in(ns);
-	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer = rtnl_link_veth_get_peer(l);
-	char pname[IFNAMSIZ];
-	int r = -1;
-
-	snprintf(pname, sizeof(pname), "%.13sp", name);
-	rtnl_link_set_name(l, name);
-	rtnl_link_set_name(peer, pname);
-	if (sk)
-		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(peer);
-	rtnl_link_put(l);
-	if (sk)
-		nl_socket_free(sk);
-	return r;
+	i ^= 1;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", nsdir, ns);
+	return buf[i];
 }
 
 /* ------------------------------------------------------------------ */
@@ -327,7 +143,7 @@ static void test_netns(void)
 	ok(fd >= 0, "open gives an fd");
 	if (fd >= 0)
 		close(fd);
-	ok(link_in(ns_host, "lo").up, "lo is up in the new namespace");
+	ok(nlt_link(nsf(ns_host), "lo").up, "lo is up in the new namespace");
 	ok(vxc_netns_create(&ctx, ns_inst) == 0, "create netns %s", ns_inst);
 	ok(vxc_netns_list(&ctx, prefix, collect_name, listed) == 0, "list by prefix");
 	{
@@ -363,7 +179,7 @@ static struct vxc_veth make_veth(int fd)
 
 static void check_wanted(const char *when)
 {
-	struct link_state h = link_in(ns_host, if_host), p = link_in(ns_inst, "eth0");
+	struct nlt_link h = nlt_link(nsf(ns_host), if_host), p = nlt_link(nsf(ns_inst), "eth0");
 	char addrs[256], gw[64];
 
 	ok(h.exists && h.up && h.mtu == 1450, "%s: host end exists, up, MTU 1450", when);
@@ -371,9 +187,9 @@ static void check_wanted(const char *when)
 	ok(p.exists && p.up && p.mtu == 1450, "%s: peer eth0 in the namespace, up, MTU 1450",
 	   when);
 	is_str(p.mac, "02:00:5e:99:00:05", "%s: peer MAC", when);
-	addrs_in(ns_inst, "eth0", addrs, sizeof(addrs));
+	nlt_addrs(nsf(ns_inst), "eth0", addrs, sizeof(addrs));
 	is_str(addrs, "10.99.0.5/24", "%s: peer has exactly its address", when);
-	default_gw_in(ns_inst, gw, sizeof(gw));
+	nlt_default_gw(nsf(ns_inst), gw, sizeof(gw));
 	is_str(gw, "10.99.0.1", "%s: default route via the gateway", when);
 }
 
@@ -396,7 +212,7 @@ static void test_veth(void)
 	r = vxc_veth_ensure(&ctx, &v, VXC_F_DRY_RUN);
 	ok(r == 0 && ctx.n_changes >= 1, "dry run reports the creation (%u changes)",
 	   ctx.n_changes);
-	ok(!link_in(ns_host, if_host).exists, "dry run created nothing");
+	ok(!nlt_link(nsf(ns_host), if_host).exists, "dry run created nothing");
 
 	vxc_ctx_reset(&ctx);
 	r = vxc_veth_ensure(&ctx, &v, 0);
@@ -410,16 +226,16 @@ static void test_veth(void)
 	ok(r == 0 && ctx.n_changes == 0, "second ensure: no changes (%u)", ctx.n_changes);
 
 	/* Tamper: MTU on both ends, an extra address, the default route. */
-	ok(set_mtu(ns_inst, "eth0", 1400) == 0 && set_mtu(ns_host, if_host, 1500) == 0,
+	ok(nlt_set_mtu(nsf(ns_inst), "eth0", 1400) == 0 && nlt_set_mtu(nsf(ns_host), if_host, 1500) == 0,
 	   "tamper: MTUs changed behind vxcloud's back");
-	ok(add_addr(ns_inst, "eth0", "10.99.0.77/24") == 0, "tamper: extra address added");
-	ok(del_default_route(ns_inst) == 0, "tamper: default route removed");
+	ok(nlt_add_addr(nsf(ns_inst), "eth0", "10.99.0.77/24") == 0, "tamper: extra address added");
+	ok(nlt_del_default_route(nsf(ns_inst)) == 0, "tamper: default route removed");
 
 	vxc_ctx_reset(&ctx);
 	r = vxc_veth_ensure(&ctx, &v, VXC_F_DRY_RUN);
 	ok(r == 0 && ctx.n_changes == 4, "dry run reports the 4 corrections (%u)", ctx.n_changes);
-	ok(link_in(ns_inst, "eth0").mtu == 1400, "dry run left the MTU as it was");
-	addrs_in(ns_inst, "eth0", addrs, sizeof(addrs));
+	ok(nlt_link(nsf(ns_inst), "eth0").mtu == 1400, "dry run left the MTU as it was");
+	nlt_addrs(nsf(ns_inst), "eth0", addrs, sizeof(addrs));
 	ok(strstr(addrs, "10.99.0.77/24") != NULL, "dry run left the extra address");
 
 	vxc_ctx_reset(&ctx);
@@ -438,21 +254,21 @@ static void test_veth(void)
 	ok(r == 0 && ctx.n_changes == 4, "new address and MAC: 4 changes (%u)", ctx.n_changes);
 	if (r < 0)
 		printf("# %s\n", ctx.errmsg);
-	addrs_in(ns_inst, "eth0", addrs, sizeof(addrs));
+	nlt_addrs(nsf(ns_inst), "eth0", addrs, sizeof(addrs));
 	is_str(addrs, "10.99.0.6/24", "address replaced");
-	is_str(link_in(ns_inst, "eth0").mac, "02:00:5e:99:00:06", "MAC replaced");
+	is_str(nlt_link(nsf(ns_inst), "eth0").mac, "02:00:5e:99:00:06", "MAC replaced");
 	vxc_ctx_reset(&ctx);
 	ok(vxc_veth_ensure(&ctx, &v, 0) == 0 && ctx.n_changes == 0, "then no changes again");
 
 	/* Somebody else's interface under the same name is never taken over. */
-	ok(add_foreign_veth(ns_host, if_foreign) == 0, "a foreign veth %s exists", if_foreign);
+	ok(nlt_add_plain_veth(nsf(ns_host), if_foreign) == 0, "a foreign veth %s exists", if_foreign);
 	v.host_if = if_foreign;
 	vxc_ctx_reset(&ctx);
 	r = vxc_veth_ensure(&ctx, &v, 0);
 	ok(r == -EEXIST && ctx.n_changes == 0, "ensure refuses a foreign interface (%d)", r);
 	printf("# %s\n", ctx.errmsg ? ctx.errmsg : "(no message)");
 	ok(ctx.errmsg && strstr(ctx.errmsg, if_foreign), "the message names the interface");
-	ok(link_in(ns_host, if_foreign).alias[0] == '\0', "the foreign interface is untouched");
+	ok(nlt_link(nsf(ns_host), if_foreign).alias[0] == '\0', "the foreign interface is untouched");
 	v.host_if = if_host;
 
 	close(fd);
@@ -461,8 +277,8 @@ static void test_veth(void)
 static void test_link_delete(void)
 {
 	ok(vxc_link_delete(&ctx, if_host) == 0, "link_delete %s", if_host);
-	ok(!link_in(ns_host, if_host).exists, "host end gone");
-	ok(!link_in(ns_inst, "eth0").exists, "peer gone with it");
+	ok(!nlt_link(nsf(ns_host), if_host).exists, "host end gone");
+	ok(!nlt_link(nsf(ns_inst), "eth0").exists, "peer gone with it");
 	ok(vxc_link_delete(&ctx, if_host) == 0, "link_delete of an absent link: 0");
 }
 
