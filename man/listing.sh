@@ -9,9 +9,14 @@
 #   .\" end listing
 # and is lines FIRST..LAST of TOPSRCDIR/FILE (the whole file without them),
 # escaped for roff inside .EX/.EE, with tabs expanded to every 4 columns.
-# Every file a page quotes must be quoted whole: across its listings, in
-# order, each of its non-blank lines appears exactly once. So a change to the
-# file shows up here instead of leaving a stale page behind.
+# Such a file must be quoted whole: across its listings, in order, each of
+# its non-blank lines appears exactly once. So a change to the file shows up
+# here instead of leaving a stale page behind.
+#
+# A listing may also quote one block of a file:
+#   .\" listing FILE @TEXT
+# is the first line that reads TEXT through the next line that starts with
+# "}" (a struct, a function); such a file need not be quoted whole.
 set -eu
 mode=$1 page=$2 top=$3
 case $mode in --check | --update) ;; *) echo "usage: $0 --check|--update PAGE TOPSRCDIR" >&2; exit 2 ;; esac
@@ -47,13 +52,23 @@ function fail(msg) {
 	bad = 1
 }
 # Lines of the listing, into gen[1..n]; marks them as quoted.
-function generate(file, first, last,    path, line, n, i) {
+function generate(file, first, last, block,    path, line, n, i, in_block) {
 	path = top "/" file
 	n = 0
 	i = 0
 	gen[++n] = ".EX"
 	while ((getline line < path) > 0) {
 		i++
+		if (block != "") {
+			if (!in_block && line == block)
+				in_block = 1
+			else if (in_block == 1 && line ~ /^}/)
+				in_block = 2
+			else if (in_block != 1)
+				continue
+			gen[++n] = roff(line)
+			continue
+		}
 		if (i < first || (last && i > last))
 			continue
 		if (i <= upto[file])
@@ -65,13 +80,17 @@ function generate(file, first, last,    path, line, n, i) {
 	close(path)
 	if (!i)
 		fail("cannot read " path)
+	if (block != "" && in_block != 2)
+		fail(file " has no block \"" block "\" ending in }")
 	gen[++n] = ".EE"
-	files[file] = 1
+	if (block == "")
+		files[file] = 1
 	return n
 }
 /^\.\\" listing / {
 	print
-	n = generate($3, $4 + 0, $5 + 0)
+	block = index($0, "@") ? substr($0, index($0, "@") + 1) : ""
+	n = generate($3, $4 + 0, $5 + 0, block)
 	for (k = 1; k <= n; k++)
 		print gen[k]
 	k = 0
@@ -81,7 +100,7 @@ function generate(file, first, last,    path, line, n, i) {
 	if (k != n)
 		stale = 1
 	if (stale && mode == "--check")
-		print page ": the listing of " $3 " " $4 "-" $5 " is out of date" > "/dev/stderr"
+		print page ": the listing of " $3 " " (block != "" ? block : $4 "-" $5) " is out of date" > "/dev/stderr"
 	outdated += stale
 	stale = 0
 	print ".\\\" end listing"
