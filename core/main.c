@@ -346,8 +346,9 @@ static int cmd_plugins(struct run *r)
 	}
 	if (r->opt.json)
 		printf("]}\n");
+	refused += reg.dir_error != NULL;
 	vxc_registry_free(&reg);
-	return refused || reg.dir_error ? EXIT_INVALID : EXIT_OK;
+	return refused ? EXIT_INVALID : EXIT_OK;
 }
 
 static int parse_args(int argc, char **argv, struct options *o, const char **cmd)

@@ -42,14 +42,15 @@ static void example_close(void *priv)
 	free(priv);
 }
 
-/* The record says what the instance should look like. */
+/* The record says what the instance should look like: one line, which is
+ * also the text of the change reported when the record is (re)written. */
 static void describe(const struct vxc_instance *in, char *buf, size_t len)
 {
 	char addr[16];
 	const uint8_t *m = in->port->mac.b;
 
 	inet_ntop(AF_INET, &in->port->addr, addr, sizeof(addr));
-	snprintf(buf, len, "address %s mac %02x:%02x:%02x:%02x:%02x:%02x network %s\n", addr,
+	snprintf(buf, len, "address %s mac %02x:%02x:%02x:%02x:%02x:%02x network %s", addr,
 		 m[0], m[1], m[2], m[3], m[4], m[5], in->port->network->name);
 }
 
@@ -58,6 +59,7 @@ static int example_ensure(void *priv, const struct vxc_instance *in, unsigned fl
 	struct example *ex = priv;
 	char want[256], have[256] = "", path[4096];
 	FILE *f;
+	int failed;
 
 	if (flags & ~VXC_F_KNOWN)
 		return -EINVAL;
@@ -66,6 +68,7 @@ static int example_ensure(void *priv, const struct vxc_instance *in, unsigned fl
 	if ((f = fopen(path, "r"))) {
 		if (!fgets(have, sizeof(have), f))
 			have[0] = '\0';
+		have[strcspn(have, "\n")] = '\0';
 		fclose(f);
 	}
 	if (!strcmp(want, have))
@@ -73,7 +76,12 @@ static int example_ensure(void *priv, const struct vxc_instance *in, unsigned fl
 	ex->svc->change(ex->ctx, "instance %s: record %s", in->name, want);
 	if (flags & VXC_F_DRY_RUN)
 		return 0;
-	if (!(f = fopen(path, "w")) || fputs(want, f) < 0 || fclose(f) != 0)
+	if (!(f = fopen(path, "w")))
+		return ex->svc->error(ex->ctx, -errno, "instance %s: cannot create %s: %s",
+				      in->name, path, strerror(errno));
+	failed = fprintf(f, "%s\n", want) < 0;
+	failed = fclose(f) != 0 || failed;
+	if (failed)
 		return ex->svc->error(ex->ctx, -errno, "instance %s: cannot write %s: %s",
 				      in->name, path, strerror(errno));
 	if (ex->verbose)

@@ -8,7 +8,7 @@ dest=$(mktemp -d /tmp/vxc-contrib-XXXXXX)
 trap 'rm -rf "$dest"' EXIT
 chmod 0755 "$dest"
 
-make -s -C "$build" install DESTDIR="$dest" >/dev/null
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$build" install DESTDIR="$dest" >/dev/null
 pc=$(find "$dest" -name vxcloud.pc | head -n1)
 [ -n "$pc" ] || { echo "not ok - make install put no vxcloud.pc"; exit 1; }
 export PKG_CONFIG_PATH=${pc%/*}
@@ -18,6 +18,7 @@ vxcloud=$dest$prefix/sbin/vxcloud
 
 # Out of tree: a copy of the example, nothing of the build tree on its paths.
 cp -r "$src/contrib/example-plugin" "$dest/example"
+unset MAKEFLAGS MFLAGS MAKELEVEL
 make -s -C "$dest/example" clean
 PKG_CONFIG_SYSROOT_DIR=$dest make -s -C "$dest/example" CFLAGS="-O2 -Werror"
 make -s -C "$dest/example" install PLUGINDIR="$plugindir"
