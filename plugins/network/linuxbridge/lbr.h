@@ -60,8 +60,11 @@ struct lbr_want {
 	int master;              /* ifindex of the bridge; -1 = no master; 0 = leave */
 	const char *master_name; /* for messages */
 	const char *alias;
+	const uint8_t *mac;      /* 6 bytes */
 	int up;
 };
+/* Sets the link's hardware address in a request object. */
+void lbr_link_set_mac(struct rtnl_link *l, const uint8_t *mac);
 /* Brings l to w with one request, reporting each difference as "who: ..."
  * unless quiet (right after creating the link: creation was reported). */
 int lbr_link_fix(struct lbr *p, struct nl_sock *sk, const char *who, struct rtnl_link *l,

@@ -82,6 +82,21 @@ int lbr_link_claim(struct lbr *p, const char *who, struct rtnl_link *l, const ch
 			 who, rtnl_link_get_name(l), a ? a : "", alias);
 }
 
+static int mac_is(struct nl_addr *a, const uint8_t *mac)
+{
+	return a && nl_addr_get_len(a) == 6 && !memcmp(nl_addr_get_binary_addr(a), mac, 6);
+}
+
+void lbr_link_set_mac(struct rtnl_link *l, const uint8_t *mac)
+{
+	struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+	if (a) {
+		rtnl_link_set_addr(l, a); /* takes its own reference */
+		nl_addr_put(a);
+	}
+}
+
 /* Reports what differs; returns how many differences there are. */
 static int link_diff(struct lbr *p, const char *who, struct rtnl_link *l,
 		     const struct lbr_want *w, int quiet, struct rtnl_link *change)
@@ -111,6 +126,14 @@ static int link_diff(struct lbr *p, const char *who, struct rtnl_link *l,
 		if (!quiet)
 			lbr_change(p, "%s: leave its bridge", who);
 		rtnl_link_set_master(change, 0);
+		n++;
+	}
+	if (w->mac && !mac_is(rtnl_link_get_addr(l), w->mac)) {
+		char m[LBR_MACSTR];
+
+		if (!quiet)
+			lbr_change(p, "%s: mac -> %s", who, lbr_mac_str(w->mac, m));
+		lbr_link_set_mac(change, w->mac);
 		n++;
 	}
 	if (w->up && !(rtnl_link_get_flags(l) & IFF_UP)) {
