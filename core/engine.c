@@ -142,6 +142,16 @@ static struct vxc_driver *open_driver(struct vxc_engine *e, enum vxc_role role, 
 		free(why);
 		return NULL;
 	}
+	if (!previous && role == VXC_ROLE_VM && !(lp->desc->caps & VXC_CAP_VM)) {
+		vxc_diag_add(diag, nc->path, nc->driver_line[role], vxc_role_name(role),
+			     "driver %s does not serve virtual machines (no vm capability)", name);
+		return NULL;
+	}
+	if (!previous && role == VXC_ROLE_CONTAINER && !(lp->desc->caps & VXC_CAP_CONTAINER)) {
+		vxc_diag_add(diag, nc->path, nc->driver_line[role], vxc_role_name(role),
+			     "driver %s does not serve containers (no container capability)", name);
+		return NULL;
+	}
 	d = find_open(e, lp->desc);
 	if (d)
 		return d;
@@ -208,10 +218,21 @@ int vxc_engine_open(struct vxc_engine *e, const struct vxc_nodeconf *nc,
 	check_settings_blocks(e, diag);
 	if (diag->n > before)
 		return -EINVAL;
+	/* A replaced driver that cannot start is only warned about: its objects
+	 * stay, and the operator is told, but the new configuration proceeds. */
 	read_previous_roles(nc, prev);
 	for (int r = 0; r < VXC_ROLE_COUNT; r++) {
-		if (prev[r] && (!nc->driver[r] || strcmp(prev[r], nc->driver[r])))
-			open_driver(e, r, prev[r], 1, diag);
+		struct vxc_diag pd;
+
+		vxc_diag_init(&pd);
+		if (prev[r] && (!nc->driver[r] || strcmp(prev[r], nc->driver[r])) &&
+		    !open_driver(e, r, prev[r], 1, &pd))
+			for (size_t i = 0; i < pd.n; i++)
+				fprintf(stderr,
+					"vxcloud: warning: the previous %s driver %s cannot remove "
+					"its objects: %s\n",
+					vxc_role_name(r), prev[r], pd.msgs[i]);
+		vxc_diag_free(&pd);
 		free(prev[r]);
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "nodeconf.h"
 #include "util.h"
 
 static const char *const concern_names[] = {
@@ -49,12 +50,14 @@ static char *check_descriptor(const struct vxc_plugin *p, const char *path)
 				     path, p->abi_major, VXC_ABI_MAJOR);
 	if (p->size < VXC_PLUGIN_MIN_SIZE)
 		return vxc_xasprintf("%s has a descriptor of %u bytes, older than the oldest "
-				     "supported (%u): rebuild it against the installed headers",
+				     "supported (%zu): rebuild it against the installed headers",
 				     path, p->size, VXC_PLUGIN_MIN_SIZE);
 	if (!vxc_concern_name((enum vxc_concern)p->concern))
 		return vxc_xasprintf("%s declares unknown concern %u", path, p->concern);
-	if (!p->name || !*p->name)
-		return vxc_xasprintf("%s declares no driver name", path);
+	if (!p->name || !vxc_driver_name_valid(p->name))
+		return vxc_xasprintf("%s declares driver name '%s', which no node config can "
+				     "choose (lower-case letters, digits, '-', '_'; at most 32)",
+				     path, p->name ? p->name : "");
 	if (!p->open || !p->ops)
 		return vxc_xasprintf("%s (driver %s) has no open function or no operations table",
 				     path, p->name);
@@ -109,7 +112,8 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted so that which of two duplicates wins does not depend on readdir. */
+/* Sorted so that which of two duplicates is reported as the second one does
+ * not depend on readdir; neither is then used (see vxc_registry_get). */
 static char **list_plugin_files(DIR *dir, size_t *n)
 {
 	char **names = NULL;

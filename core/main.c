@@ -135,7 +135,8 @@ static void print_changes_json(const struct run *r, const char *cmd)
 {
 	printf("{\"command\":\"%s\",\"host\":", cmd);
 	vxc_json_str(stdout, r->nc.host);
-	printf(",\"in_sync\":%s,\"changes\":[", r->changes.n ? "false" : "true");
+	/* plan: would the host change; apply: did it. */
+	printf(",\"changed\":%s,\"changes\":[", r->changes.n ? "true" : "false");
 	for (size_t i = 0; i < r->changes.n; i++) {
 		printf("%s{\"driver\":", i ? "," : "");
 		vxc_json_str(stdout, r->changes.v[i].driver);

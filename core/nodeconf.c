@@ -100,7 +100,7 @@ static void check_path(struct vxc_nodeconf *nc, const char *key, const char *val
 			     "'%s' is not an absolute path", value);
 }
 
-static int valid_driver_name(const char *s)
+int vxc_driver_name_valid(const char *s)
 {
 	if (!*s || strlen(s) > 32)
 		return 0;
@@ -123,7 +123,7 @@ static void load_roles(struct vxc_nodeconf *nc, struct vxc_diag *d)
 		nc->driver_line[r] = config_setting_source_line(s);
 		if (!*v)
 			continue; /* "" = no driver for this role */
-		if (!valid_driver_name(v)) {
+		if (!vxc_driver_name_valid(v)) {
 			vxc_diag_add(d, nc->path, nc->driver_line[r], role_names[r],
 				     "'%s' is not a driver name (lower-case letters, digits, '-', '_')",
 				     v);

@@ -38,6 +38,8 @@ struct vxc_nodeconf {
 #define VXC_DEFAULT_NETNS_DIR "/run/netns"
 
 const char *vxc_role_name(enum vxc_role role);
+/* Lower-case letters, digits, '-' and '_', 1 to 32 of them. */
+int vxc_driver_name_valid(const char *name);
 enum vxc_concern vxc_role_concern(enum vxc_role role);
 
 /* Defaults only (no file). */
