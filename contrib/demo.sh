@@ -22,16 +22,16 @@ build() {
 		echo "building in $VXC_TOP_BUILDDIR"
 		autoreconf -fi >/dev/null 2>&1
 		mkdir -p "$VXC_TOP_BUILDDIR"
-		(cd "$VXC_TOP_BUILDDIR" && "$top/configure" -q && make -j2 -s)
+		(cd "$VXC_TOP_BUILDDIR" && "$top/configure" -q && make -j2) >"$top/_build.log" 2>&1 ||
+			{ tail -n 30 "$top/_build.log"; exit 1; }
 	fi
 }
 
-# The harness builds the simulated hosts; the demo keeps them after exit.
-harness() {
-	. "$top/tests/lib/harness.sh"
-	P=$VXT_BASE
-	VXT_WORK=$(ls -d /tmp/${P}-work.* 2>/dev/null | head -n1 || true)
-}
+# The test harness builds the simulated hosts; the demo keeps them after
+# it exits. (Sourced at top level: its arrays must stay global.)
+. "$top/tests/lib/harness.sh"
+P=$VXT_BASE
+VXT_WORK=$(ls -d /tmp/${P}-work.* 2>/dev/null | head -n1 || true)
 
 check() { # DESCRIPTION CMD...: runs CMD, prints its last output line
 	local out
@@ -44,7 +44,6 @@ check() { # DESCRIPTION CMD...: runs CMD, prints its last output line
 
 up() {
 	build
-	harness
 	vxt_init ""
 	trap - EXIT INT TERM
 	vxt_add_host net127 10.0.0.127/24
@@ -65,13 +64,13 @@ up() {
 	check "web1 (compute1) pings web2 (compute2) over VXLAN" \
 		vxt_inst_ns compute1 vxi-web1 ping -c1 -W2 192.168.100.7
 	check "web1 fetches web2's page across hosts" \
-		vxt_inst_ns compute1 vxi-web1 busybox wget -q -T 3 -O - http://192.168.100.7:9898/
+		vxt_inst_ns compute1 vxi-web1 curl -s -m 3 http://192.168.100.7:9898/
 	check "web2 pings its gateway, the router on net127" \
 		vxt_inst_ns compute2 vxi-web2 ping -c1 -W2 192.168.100.1
 	check "the internet reaches web1 on floating IP 200.160.0.6" \
-		vxt_ns client busybox wget -q -T 3 -O - http://200.160.0.6:9898/
+		vxt_ns client curl -s -m 3 http://200.160.0.6:9898/
 	check "the internet reaches web2 on floating IP 200.160.0.7" \
-		vxt_ns client busybox wget -q -T 3 -O - http://200.160.0.7:9898/
+		vxt_ns client curl -s -m 3 http://200.160.0.7:9898/
 	echo
 	echo "Look around (state of the demo in $VXT_WORK):"
 	echo "  nsenter --net=$VXT_WORK/compute1/netns/vxi-web1 sh     # inside web1"
@@ -82,7 +81,6 @@ up() {
 }
 
 status() {
-	harness
 	[ -n "$VXT_WORK" ] || { echo "the demo is not up"; exit 1; }
 	for h in "${hosts[@]}"; do
 		echo "== $h"
@@ -91,7 +89,6 @@ status() {
 }
 
 down() {
-	harness
 	if [ -n "$VXT_WORK" ]; then
 		for h in "${hosts[@]}"; do
 			[ -f "$VXT_WORK/$h/vxcloud.conf" ] || continue
