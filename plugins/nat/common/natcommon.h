@@ -21,26 +21,6 @@ struct nat_net {
 	uint8_t len;
 };
 
-/* A router's desired NAT state, flattened from struct vxc_router. */
-struct nat_want {
-	const char *router;
-	const char *netns;
-	uint32_t external;
-	char gw_if[VXC_IFNAMSIZ];
-	int snat;
-	struct nat_net *nets; /* attached networks (SNAT and hairpin) */
-	size_t n_nets;
-	struct nat_pair *dnat; /* floating IP -> target, in the router's order */
-	struct nat_pair *snat_map; /* target -> floating IP, same order */
-	size_t n_fips;
-};
-
-/* Fills *w from r, checking it; on bad input reports through svc->error
- * (naming the router and the floating IP) and returns -EINVAL. */
-int nat_want_build(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc_router *r,
-		   struct nat_want *w);
-void nat_want_free(struct nat_want *w);
-
 /* Open addressing hash of 32-bit keys (never 0) to 32-bit values. */
 struct nat_hash {
 	uint32_t *keys;
@@ -56,6 +36,48 @@ int nat_hash_put(struct nat_hash *h, uint32_t key, uint32_t val);
 /* Slot index, or -1. */
 long nat_hash_find(const struct nat_hash *h, uint32_t key);
 
+/* A floating IP list already checked (each floating IP once, each target
+ * once), kept by a driver between applies: a new list that starts with it
+ * needs only its tail checked, so adding one floating IP to thousands costs
+ * a comparison of the lists rather than a rebuild of the hashes. */
+struct nat_index {
+	struct nat_pair *dnat; /* floating IP -> target, in the router's order */
+	size_t n, cap;
+	struct nat_hash by_fip;    /* floating IP -> target */
+	struct nat_hash by_target; /* target -> floating IP */
+	uint32_t external; /* checked not to be a floating IP */
+};
+
+void nat_index_free(struct nat_index *x);
+
+/* A router's desired NAT state, flattened from struct vxc_router. */
+struct nat_want {
+	const char *router;
+	const char *netns;
+	uint32_t external;
+	char gw_if[VXC_IFNAMSIZ];
+	int snat;
+	struct nat_net *nets; /* attached networks (SNAT and hairpin) */
+	size_t n_nets;
+	struct nat_pair *dnat; /* floating IP -> target, in the router's order */
+	struct nat_pair *snat_map; /* target -> floating IP, same order */
+	size_t n_fips;
+	/* Set when the list starts with prev's (nat_want_build): the first
+	 * same_prefix entries are prev's, only the rest was checked. */
+	size_t same_prefix;
+	int extends_prev;
+	struct nat_index fresh; /* the index of this list when it does not */
+};
+
+/* Fills *w from r, checking it; on bad input reports through svc->error
+ * (naming the router and the floating IP) and returns -EINVAL. prev, when
+ * given, is the index of a list checked before (see nat_index). */
+int nat_want_build(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc_router *r,
+		   struct nat_want *w, const struct nat_index *prev);
+void nat_want_free(struct nat_want *w);
+/* Makes *prev the index of w's list (after w was committed). */
+int nat_index_commit(struct nat_index *prev, struct nat_want *w);
+
 /* The difference between the current and the desired content of a map.
  * A key whose value changes is both deleted (old value) and added. */
 struct nat_diff {
@@ -69,6 +91,8 @@ struct nat_diff {
 int nat_diff_pairs(const struct nat_pair *cur, size_t n_cur, const struct nat_pair *want,
 		   size_t n_want, struct nat_diff *d);
 void nat_diff_free(struct nat_diff *d);
+/* The diff when the only change is entries want[from..n) appended. */
+int nat_diff_append(const struct nat_pair *want, size_t from, size_t n, struct nat_diff *d);
 static inline size_t nat_diff_size(const struct nat_diff *d)
 {
 	return d->n_del + d->n_add;

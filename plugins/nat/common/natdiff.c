@@ -143,6 +143,17 @@ fail:
 	return err;
 }
 
+int nat_diff_append(const struct nat_pair *want, size_t from, size_t n, struct nat_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->add = malloc((n - from + 1) * sizeof(*d->add));
+	if (!d->add)
+		return -ENOMEM;
+	memcpy(d->add, want + from, (n - from) * sizeof(*d->add));
+	d->n_add = n - from;
+	return 0;
+}
+
 int nat_flush_addrs(const struct nat_diff *dnat, uint32_t old_external, uint32_t **out,
 		    size_t *n)
 {

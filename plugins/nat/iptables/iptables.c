@@ -385,7 +385,7 @@ static int ipt_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 
 	if (flags & ~VXC_F_KNOWN)
 		return -EINVAL;
-	err = nat_want_build(d->svc, d->ctx, r, &w);
+	err = nat_want_build(d->svc, d->ctx, r, &w, NULL);
 	if (err)
 		return err;
 	err = nat_ns_enter(d->svc, d->ctx, w.netns, &saved);

@@ -13,11 +13,17 @@
 
 #include "nft.h"
 
+/* Per router: what the kernel held after our last commit (valid while the
+ * ruleset generation has not moved since, in that very namespace), and the
+ * floating IP list last checked. A daemon-held instance then adds one
+ * floating IP to thousands without reading them back or hashing them again. */
 struct nft_cache {
 	char *router;
+	int valid;        /* cur is the kernel's state at genid */
 	uint64_t cookie;  /* namespace the state was seen in */
 	uint32_t genid;   /* ruleset generation it is valid for */
 	struct nft_cur cur;
+	struct nat_index index; /* the list cur's maps hold, checked */
 	struct nft_cache *next;
 };
 
@@ -35,7 +41,10 @@ struct attempt {
 	const struct nat_want *w;
 	unsigned flags;
 	struct nft_sock *s;
+	struct nft_cache *c; /* NULL when out of memory */
 	uint32_t genid;
+	uint64_t cookie;
+	int append_only; /* the change is floating IPs appended to c's list */
 	struct nft_cur fresh;
 	const struct nft_cur *cur;
 	struct nft_want_rules rules[NFT_NCHAINS];
@@ -54,12 +63,29 @@ static const struct vxc_option options[] = {
 
 /* ---- cache: what we last committed, valid while the generation holds - */
 
-static struct nft_cache *cache_find(struct nft_drv *d, const char *router)
+static struct nft_cache *cache_get(struct nft_drv *d, const char *router)
 {
-	for (struct nft_cache *c = d->cache; c; c = c->next)
+	struct nft_cache *c;
+
+	for (c = d->cache; c; c = c->next)
 		if (!strcmp(c->router, router))
 			return c;
-	return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->router = strdup(router))) {
+		free(c);
+		return NULL;
+	}
+	c->next = d->cache;
+	d->cache = c;
+	return c;
+}
+
+static void cache_invalidate(struct nft_cache *c)
+{
+	if (!c)
+		return;
+	c->valid = 0;
+	nft_cur_free(&c->cur);
 }
 
 static void cache_drop(struct nft_drv *d, const char *router)
@@ -71,31 +97,31 @@ static void cache_drop(struct nft_drv *d, const char *router)
 			continue;
 		*pp = c->next;
 		nft_cur_free(&c->cur);
+		nat_index_free(&c->index);
 		free(c->router);
 		free(c);
 		return;
 	}
 }
 
-/* Takes over *cur. */
-static void cache_put(struct nft_drv *d, const char *router, uint64_t cookie, uint32_t genid,
-		      struct nft_cur *cur)
+/* The kernel now holds *cur (taken over) and the list of w. */
+static void cache_set(struct attempt *a, uint32_t genid, struct nft_cur *cur)
 {
-	struct nft_cache *c;
+	struct nft_cache *c = a->c;
 
-	cache_drop(d, router);
-	c = calloc(1, sizeof(*c));
-	if (!c || !cookie || !(c->router = strdup(router))) {
-		free(c);
+	if (!c || !a->cookie || nat_index_commit(&c->index, (struct nat_want *)a->w) < 0) {
+		cache_invalidate(c);
 		nft_cur_free(cur);
 		return;
 	}
-	c->cookie = cookie;
+	if (cur != &c->cur) {
+		nft_cur_free(&c->cur);
+		c->cur = *cur;
+		memset(cur, 0, sizeof(*cur));
+	}
+	c->cookie = a->cookie;
 	c->genid = genid;
-	c->cur = *cur;
-	memset(cur, 0, sizeof(*cur));
-	c->next = d->cache;
-	d->cache = c;
+	c->valid = 1;
 }
 
 static void *dup_pairs(const struct nat_pair *p, size_t n)
@@ -144,16 +170,16 @@ fail:
  * committed since, else read and checked not to have moved meanwhile. */
 static int load(struct attempt *a)
 {
-	struct nft_cache *c = cache_find(a->d, a->w->router);
-	uint64_t cookie = nft_netns_cookie(a->s);
+	struct nft_cache *c = a->c;
 	uint32_t after;
 	int err;
 
+	a->cookie = nft_netns_cookie(a->s);
 	for (int tries = 0; tries < 5; tries++) {
 		err = nft_genid(a->s, &a->genid);
 		if (err)
 			return err;
-		if (c && c->cookie == cookie && c->genid == a->genid) {
+		if (c && c->valid && c->cookie == a->cookie && c->genid == a->genid) {
 			a->cur = &c->cur;
 			return 0;
 		}
@@ -214,13 +240,24 @@ static int plan(struct attempt *a)
 	int err, n = 0;
 
 	err = nft_rules_build(a->d->table, a->w, a->rules);
-	if (!err)
+	/* The maps hold the list last checked and the new one only appends
+	 * to it: the new entries are the difference, no need to hash all. */
+	a->append_only = a->c && a->cur == &a->c->cur && a->cur->sane && a->w->extends_prev &&
+			 a->w->same_prefix == a->c->index.n && a->c->index.n == a->cur->n_dnat &&
+			 a->cur->n_snat == a->cur->n_dnat;
+	if (!err && a->append_only) {
+		err = nat_diff_append(a->w->dnat, a->w->same_prefix, a->w->n_fips, &a->dnat);
+		if (!err)
+			err = nat_diff_append(a->w->snat_map, a->w->same_prefix, a->w->n_fips,
+					      &a->snat);
+	} else if (!err) {
 		err = nat_diff_pairs(a->cur->dnat, a->cur->n_dnat, a->w->dnat, a->w->n_fips,
 				     &a->dnat);
-	if (!err)
-		err = nat_diff_pairs(a->cur->sane ? a->cur->snat : NULL,
-				     a->cur->sane ? a->cur->n_snat : 0, a->w->snat_map,
-				     a->w->n_fips, &a->snat);
+		if (!err)
+			err = nat_diff_pairs(a->cur->sane ? a->cur->snat : NULL,
+					     a->cur->sane ? a->cur->n_snat : 0, a->w->snat_map,
+					     a->w->n_fips, &a->snat);
+	}
 	if (!err)
 		err = rule_texts(a, &cur_t, &n_cur_t, &want_t, &n_want_t);
 	if (err)
@@ -316,6 +353,26 @@ static void flush_conntrack(struct attempt *a)
 	free(addrs);
 }
 
+/* The cached state plus the appended floating IPs. */
+static int append_cached(struct attempt *a)
+{
+	struct nft_cur *c = &a->c->cur;
+	size_t n = a->w->n_fips;
+	void *d = realloc(c->dnat, (n ? n : 1) * sizeof(*c->dnat));
+
+	if (d)
+		c->dnat = d;
+	d = d ? realloc(c->snat, (n ? n : 1) * sizeof(*c->snat)) : NULL;
+	if (!d)
+		return -ENOMEM;
+	c->snat = d;
+	memcpy(c->dnat + c->n_dnat, a->dnat.add, a->dnat.n_add * sizeof(*c->dnat));
+	memcpy(c->snat + c->n_snat, a->snat.add, a->snat.n_add * sizeof(*c->snat));
+	c->n_dnat += a->dnat.n_add;
+	c->n_snat += a->snat.n_add;
+	return 0;
+}
+
 static int commit(struct attempt *a)
 {
 	struct nft_batch b;
@@ -338,8 +395,12 @@ static int commit(struct attempt *a)
 					strerror(-err));
 	flush_conntrack(a);
 	/* A commit moves the generation on by one. */
-	if (cur_from_want(a, &now) == 0)
-		cache_put(a->d, a->w->router, nft_netns_cookie(a->s), a->genid + 1, &now);
+	if (a->append_only && append_cached(a) == 0)
+		cache_set(a, a->genid + 1, &a->c->cur);
+	else if (cur_from_want(a, &now) == 0)
+		cache_set(a, a->genid + 1, &now);
+	else
+		cache_invalidate(a->c);
 	return 0;
 }
 
@@ -352,9 +413,9 @@ static void attempt_free(struct attempt *a)
 }
 
 static int ensure_once(struct nft_drv *d, const struct nat_want *w, unsigned flags,
-		       struct nft_sock *s)
+		       struct nft_sock *s, struct nft_cache *c)
 {
-	struct attempt a = { .d = d, .w = w, .flags = flags, .s = s };
+	struct attempt a = { .d = d, .w = w, .flags = flags, .s = s, .c = c };
 	int n, err;
 
 	err = load(&a);
@@ -367,8 +428,8 @@ static int ensure_once(struct nft_drv *d, const struct nat_want *w, unsigned fla
 	}
 	if (!n) {
 		/* Nothing to do; remember what we saw for the next apply. */
-		if (a.cur == &a.fresh)
-			cache_put(d, w->router, nft_netns_cookie(s), a.genid, &a.fresh);
+		if (!(flags & VXC_F_DRY_RUN))
+			cache_set(&a, a.genid, a.cur == &a.fresh ? &a.fresh : &c->cur);
 		goto out;
 	}
 	if (!(flags & VXC_F_DRY_RUN))
@@ -396,13 +457,17 @@ static int plan_absent(struct nft_drv *d, const struct nat_want *w)
 static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 {
 	struct nft_drv *d = priv;
+	struct nft_cache *c;
 	struct nat_want w;
 	struct nft_sock s;
 	int saved, err;
 
 	if (flags & ~VXC_F_KNOWN)
 		return -EINVAL;
-	err = nat_want_build(d->svc, d->ctx, r, &w);
+	if (!r || !r->name)
+		return d->svc->error(d->ctx, -EINVAL, "router without a name");
+	c = cache_get(d, r->name);
+	err = nat_want_build(d->svc, d->ctx, r, &w, c && c->index.by_fip.keys ? &c->index : NULL);
 	if (err)
 		return err;
 	err = nat_ns_enter(d->svc, d->ctx, w.netns, &saved);
@@ -417,7 +482,7 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 	}
 	err = nft_sock_open(&s);
 	for (int i = 0; !err; i++) {
-		err = ensure_once(d, &w, flags, &s);
+		err = ensure_once(d, &w, flags, &s, c);
 		if (err != -ERESTART)
 			break;
 		if (i >= d->retries) {
@@ -433,8 +498,8 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 	}
 	nft_sock_close(&s);
 	nat_ns_leave(d->svc, d->ctx, saved);
-	if (err && err != -ENOMEM)
-		cache_drop(d, w.router);
+	if (err)
+		cache_invalidate(c);
 out:
 	nat_want_free(&w);
 	return err;

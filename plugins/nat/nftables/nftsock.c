@@ -19,7 +19,9 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-#define NFT_RECVBUF (256 * 1024) /* dumps of large maps come in big pieces */
+/* Dumps of large maps come in pieces this big; below malloc's mmap
+ * threshold, so the buffer of one operation is reused by the next. */
+#define NFT_RECVBUF (64 * 1024)
 
 int nft_sock_open(struct nft_sock *s)
 {
