@@ -142,7 +142,7 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 
 static int nft_elems(struct nl *n, const char *table, const char *set, struct elems *el)
 {
-	char buf[512];
+	char buf[512] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4,
 						     NLM_F_DUMP, ++n->seq);
 
@@ -159,7 +159,7 @@ static int any_cb(const struct nlmsghdr *nlh, void *data)
 
 static int nft_table_exists(struct nl *n, const char *table)
 {
-	char buf[512];
+	char buf[512] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_IPV4,
 						     NLM_F_ACK, ++n->seq);
 	int found = 0;
@@ -255,7 +255,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 static int nft_rules(struct nl *n, const char *table, struct rules *r)
 {
-	char buf[512];
+	char buf[512] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
 						     NLM_F_DUMP, ++n->seq);
 

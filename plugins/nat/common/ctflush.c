@@ -138,7 +138,7 @@ static int run(struct mnl_socket *nl, char *buf, size_t len, uint32_t seq, mnl_c
 
 static int dump(struct mnl_socket *nl, struct flush *f, uint32_t seq)
 {
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	char *buf = calloc(1, MNL_SOCKET_BUFFER_SIZE);
 	struct nlmsghdr *nlh;
 	int err;
 
@@ -153,7 +153,10 @@ static int dump(struct mnl_socket *nl, struct flush *f, uint32_t seq)
 static int delete_one(struct mnl_socket *nl, const struct victim *v, uint32_t seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = ct_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq);
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, 512); /* headers and the tuple: no uninitialised padding sent */
+	nlh = ct_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq);
 	int err;
 
 	mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, v->len, v->tuple);

@@ -167,7 +167,7 @@ static int plan(struct attempt *a)
 	const char **cur_t, **want_t;
 	const struct ipt_rules *post = &a->rules[IPT_NCHAINS - 1];
 	size_t n_want_t = 0, n_rules;
-	int err, n = 0;
+	int err, n = 0, explained;
 
 	err = nat_diff_pairs(a->cur.dnat, a->cur.n_dnat, a->w->dnat, a->w->n_fips, &a->dnat);
 	if (err)
@@ -193,22 +193,20 @@ static int plan(struct attempt *a)
 	n += (int)n_rules;
 	nat_report_fips(svc, ctx, name, &a->dnat);
 	n += (int)nat_diff_size(&a->dnat);
+	explained = n;
 	for (int ch = 0; ch < IPT_NCHAINS; ch++) {
-		int exists = iptc_is_chain(ipt_chains[ch].name, a->h);
-
 		if (a->cur.jumps[ch] != 1 && a->cur.chains == IPT_NCHAINS) {
 			svc->change(ctx, "router %s: %s the jump from %s to %s", name,
 				    a->cur.jumps[ch] ? "deduplicate" : "restore",
 				    ipt_chains[ch].builtin, ipt_chains[ch].name);
 			n++;
 		}
-		/* Differences the reports above do not explain. */
-		if (exists && a->cur.differs[ch] && !n && !nat_diff_size(&a->dnat)) {
+		/* A difference none of the reports above explains (a missing
+		 * chain is explained by "create"). */
+		if (a->cur.differs[ch] && !explained) {
 			svc->change(ctx, "router %s: repair NAT chain %s", name,
 				    ipt_chains[ch].name);
 			n++;
-		} else if (a->cur.differs[ch] || a->cur.jumps[ch] != 1) {
-			n += !n; /* counted as part of the changes reported */
 		}
 	}
 	free(cur_t);
@@ -298,11 +296,17 @@ static void flush_conntrack(struct attempt *a)
 	free(addrs);
 }
 
+static int plan_absent(struct ipt_drv *d, const struct nat_want *w);
+static int nat_table_exists(void);
+
 static int ensure_once(struct ipt_drv *d, const struct nat_want *w, unsigned flags)
 {
 	struct attempt a = { .d = d, .w = w };
 	int lock = -1, n, err;
 
+	/* A plan must not instantiate the legacy nat table (and its hooks). */
+	if ((flags & VXC_F_DRY_RUN) && !nat_table_exists())
+		return plan_absent(d, w);
 	if (!(flags & VXC_F_DRY_RUN)) {
 		lock = xt_lock();
 		if (lock < 0)

@@ -62,7 +62,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 
 static int get_table(struct nft_sock *s, const char *table, struct table_info *ti)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* no uninitialised padding sent */
 	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	int err;
 
@@ -110,7 +110,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 /* 0 when the chain is as we make it, -EBADSLT when it is not. */
 static int check_chain(struct nft_sock *s, const char *table, const struct nft_chain_def *d)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* no uninitialised padding sent */
 	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETCHAIN, NLM_F_ACK);
 	struct check chk = { d, 0 };
 	int err;
@@ -141,7 +141,7 @@ static int map_cb(const struct nlmsghdr *nlh, void *data)
 
 static int check_map(struct nft_sock *s, const char *table, const char *name)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* no uninitialised padding sent */
 	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETSET, NLM_F_ACK);
 	struct check chk = { NULL, 0 };
 	int err;
@@ -202,7 +202,7 @@ fail:
 static int read_rules(struct nft_sock *s, const char *table, const char *chain,
 		      struct nft_chain_cur *c)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* no uninitialised padding sent */
 	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
 
 	/* The kernel filters the dump by table and chain. */
@@ -268,7 +268,7 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 int nft_read_map(struct nft_sock *s, const char *table, const char *map, struct nat_pair **out,
 		 size_t *n)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* no uninitialised padding sent */
 	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	struct elems el = { 0 };
 	int err;

@@ -92,7 +92,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 
 int nft_genid(struct nft_sock *s, uint32_t *genid)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++s->seq);
