@@ -33,6 +33,7 @@ struct sp_obj {
 	char path[SP_PATHSZ];
 	const char *name;
 	bool parsed; /* a group whose settings were read; the checks skip others */
+	bool dup;    /* its name repeats an earlier one of its kind */
 };
 
 /* A reference by name; idx is -1 until resolved (or when unknown). */
@@ -149,10 +150,18 @@ struct sp_port {
 	struct vxc_mac mac;
 };
 
+/* A message held back until the end, so they come out in line order. */
+struct sp_msg {
+	const char *file;
+	int line;
+	size_t seq;
+	char *text; /* "field: message" */
+};
+
 struct sp {
 	const char *file;     /* name for messages when libconfig has none */
-	struct vxc_diag *diag;
-	size_t n_err;
+	struct sp_msg *msgs;
+	size_t n_err, cap_msgs;
 	struct sp_host *hosts;
 	size_t n_hosts;
 	struct sp_provider *prov; /* NULL when the spec has none */
@@ -179,6 +188,9 @@ void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *
 const char *sp_nm(const struct sp_obj *o);
 /* The closest of n candidates (edit distance at most 2), or NULL. */
 const char *sp_suggest(const char *word, const char *const *cands, size_t n);
+
+/* Hands the messages to diag, sorted by file order of lines. */
+void sp_flush(struct sp *sp, struct vxc_diag *diag);
 
 void sp_parse(struct sp *sp, const config_setting_t *root);
 void sp_validate(struct sp *sp);
