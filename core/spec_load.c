@@ -57,6 +57,8 @@ static int msg_cmp(const void *pa, const void *pb)
 
 void sp_flush(struct sp *sp, struct vxc_diag *diag)
 {
+	if (!sp->n_err)
+		return;
 	qsort(sp->msgs, sp->n_err, sizeof(*sp->msgs), msg_cmp);
 	for (size_t i = 0; i < sp->n_err; i++)
 		vxc_diag_add(diag, sp->msgs[i].file, sp->msgs[i].line, NULL, "%s",
