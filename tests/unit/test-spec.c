@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spec.h"
 #include "spec_int.h"
@@ -545,6 +546,30 @@ static void test_derived_mac_collision(void)
 	free(text);
 }
 
+/* From a file, messages carry the file's own name. */
+static void test_file_messages(void)
+{
+	char path[] = "/tmp/vxc-spec-XXXXXX", want[96];
+	struct vxc_spec *s;
+	struct vxc_diag d;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f) {
+		ok(0, "temporary file");
+		return;
+	}
+	fputs(HOSTS "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.1/24\"; } );\n", f);
+	fclose(f);
+	vxc_diag_init(&d);
+	snprintf(want, sizeof(want), "%s:2: networks[0].cidr: ", path);
+	ok(vxc_spec_load_file(path, &s, &d) == -EINVAL && has_msg(&d, want),
+	   "a file's messages name the file and line");
+	show(&d);
+	vxc_diag_free(&d);
+	unlink(path);
+}
+
 static void test_missing_file(void)
 {
 	struct vxc_spec *s;
@@ -683,6 +708,7 @@ int main(void)
 	test_several();
 	test_derived_mac_collision();
 	test_missing_file();
+	test_file_messages();
 	test_overlap_allowed();
 	test_defaults();
 	test_seed_model();
