@@ -1,0 +1,113 @@
+/* Step 1, the provider network: its bridge on this host with the uplink
+ * enslaved (or none: a simulated fabric), up, with the provider MTU.
+ *
+ * A bridge that already exists without our mark is adopted as it is: it is
+ * configured but never marked, so destroy leaves it alone. A bridge we make
+ * carries "vxcloud:provider:<bridge>"; one of ours under another name (the
+ * spec renamed the bridge) is released and deleted here. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lbr.h"
+#include "links.h"
+
+struct stale_arg {
+	const char *keep;
+	unsigned flags;
+};
+
+static int remove_stale(struct lbr *p, struct rtnl_link *l, struct nl_cache *cache, void *arg)
+{
+	struct stale_arg *s = arg;
+	char kind[LBR_KIND_MAX], name[LBR_NAME_MAX];
+	int err;
+
+	(void)cache;
+	if (lbr_link_owner(l, kind, name) < 0 || strcmp(kind, "provider") ||
+	    !strcmp(rtnl_link_get_name(l), s->keep))
+		return 0;
+	err = lbr_bridge_release_ports(p, "provider", rtnl_link_get_ifindex(l), s->flags);
+	if (!err)
+		err = lbr_link_remove(p, "provider", l, s->flags);
+	return err;
+}
+
+static int ensure_bridge(struct lbr *p, const struct vxc_provider *pv, unsigned flags,
+			 int *ifindex)
+{
+	char who[LBR_WHO_MAX], alias[LBR_ALIAS_MAX];
+	struct lbr_want w = { .mtu = pv->mtu, .up = 1 };
+	struct rtnl_link *l = NULL;
+	int err, created = 0;
+
+	*ifindex = 0;
+	lbr_alias(alias, "provider", pv->bridge);
+	err = lbr_link_get(p->sk, pv->bridge, &l);
+	if (err == -ENODEV) {
+		lbr_change(p, "provider: create bridge %s (mtu %u)", pv->bridge, pv->mtu);
+		if (lbr_dry(flags))
+			return 0;
+		err = lbr_bridge_create(p, p->sk, "provider", pv->bridge, alias, &l);
+		created = 1;
+	} else if (err < 0) {
+		return lbr_error(p, err, "provider: cannot read %s: %s", pv->bridge,
+				 strerror(-err));
+	} else if (strcmp(lbr_link_kind(l), "bridge")) {
+		err = lbr_error(p, -EEXIST, "provider: %s exists and is a %s link, not a bridge",
+				pv->bridge, lbr_link_kind(l));
+	}
+	if (!err) {
+		snprintf(who, sizeof(who), "provider: %s", pv->bridge);
+		err = lbr_link_fix(p, p->sk, who, l, &w, flags, created);
+		*ifindex = rtnl_link_get_ifindex(l);
+	}
+	if (l)
+		rtnl_link_put(l);
+	return err;
+}
+
+static int ensure_uplink(struct lbr *p, const struct vxc_provider *pv, int br, unsigned flags)
+{
+	struct lbr_want w = { .mtu = pv->mtu, .master = br, .master_name = pv->bridge, .up = 1 };
+	struct rtnl_link *l = NULL;
+	char who[LBR_WHO_MAX];
+	int err;
+
+	err = lbr_link_get(p->sk, pv->uplink, &l);
+	if (err < 0)
+		return lbr_error(p, err, "provider: uplink %s: %s", pv->uplink,
+				 err == -ENODEV ? "no such interface on this host" : strerror(-err));
+	if (lbr_link_is_ours(l)) {
+		rtnl_link_put(l);
+		return lbr_error(p, -EINVAL, "provider: uplink %s is an interface vxcloud made",
+				 pv->uplink);
+	}
+	snprintf(who, sizeof(who), "provider: uplink %s", pv->uplink);
+	if (!br) /* dry run, the bridge is only planned */
+		lbr_change(p, "%s: join bridge %s", who, pv->bridge);
+	err = lbr_link_fix(p, p->sk, who, l, &w, flags, 0);
+	rtnl_link_put(l);
+	return err;
+}
+
+int lbr_provider_ensure(void *priv, const struct vxc_provider *pv, unsigned flags)
+{
+	struct lbr *p = priv;
+	struct stale_arg s = { .flags = flags };
+	int br = 0, err;
+
+	if (flags & ~VXC_F_KNOWN)
+		return lbr_error(p, -EINVAL, "provider_ensure: unknown flags %#x", flags);
+	if (!pv || !pv->bridge[0])
+		return lbr_error(p, -EINVAL, "provider: no bridge name");
+	s.keep = pv->bridge;
+	err = lbr_links_foreach(p, p->sk, remove_stale, &s);
+	if (!err)
+		err = ensure_bridge(p, pv, flags, &br);
+	if (!err && pv->uplink && pv->uplink[0])
+		err = ensure_uplink(p, pv, br, flags);
+	return err;
+}

@@ -1,0 +1,46 @@
+/* Router internals: its veth ports (rport.c) and what lives inside its
+ * namespace (raddr.c). A NULL namespace socket or a 0 ifindex means "only
+ * planned" (dry run before the namespace or port exists): everything is
+ * reported as to be made. */
+#ifndef LBR_ROUTER_H
+#define LBR_ROUTER_H
+
+#include "lbr.h"
+
+/* The router namespace, reached through sockets made while inside it. */
+struct lbr_inside {
+	int fd;             /* the namespace */
+	struct nl_sock *sk; /* libnl requests */
+	struct nl_sock *bsk; /* raw dumps and batches */
+	int fwd_fd;         /* its /proc/sys/net/ipv4/ip_forward */
+};
+
+/* One veth pair: host_if on bridge here, peer_if in the namespace. */
+struct lbr_rport {
+	const char *host_if;
+	const char *peer_if;
+	const char *bridge;
+	const uint8_t *mac; /* of the peer */
+	unsigned mtu;       /* both ends */
+};
+
+/* Makes or repairs the pair and both ends' settings; *peer_ifindex is the
+ * peer's index in the namespace (0 when only planned). */
+int lbr_rport_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
+		     const struct lbr_rport *rp, unsigned flags, int *peer_ifindex);
+
+struct lbr_raddr {
+	struct in_addr ip;
+	uint8_t plen;
+	int fip; /* a floating IP (for messages) */
+};
+
+/* Exactly these IPv4 addresses on the peer ifname (index ifindex). */
+int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
+		   const char *ifname, int ifindex, const struct lbr_raddr *want, size_t n_want,
+		   unsigned flags);
+/* The namespace's IPv4 default route: via gw on ifindex. */
+int lbr_rdefault_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
+			const char *ifname, int ifindex, struct in_addr gw, unsigned flags);
+
+#endif
