@@ -38,6 +38,10 @@ int lbr_sock_open(struct nl_sock **out)
 
 	if (!sk)
 		return -ENOMEM;
+	/* The kernel sizes dump messages by the reader's buffer (up to 32 KiB);
+	 * a VXLAN fdb dump resumes by skipping every entry already sent, so
+	 * few large messages cost much less than many page-sized ones. */
+	nl_socket_set_msg_buf_size(sk, 64 * 1024);
 	err = nl_connect(sk, NETLINK_ROUTE);
 	if (err < 0) {
 		nl_socket_free(sk);
