@@ -1,9 +1,430 @@
+/* vxcloud: make this host match the cloud spec. */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include "engine.h"
+#include "json.h"
+#include "lock.h"
+#include "nodeconf.h"
+#include "plan.h"
+#include "spec.h"
+#include "util.h"
+
+/* Exit codes, documented in vxcloud(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,  /* a driver operation failed */
+	EXIT_USAGE = 2,
+	EXIT_INVALID = 3, /* node config, spec or drivers refused; nothing changed */
+	EXIT_LOCKED = 5,  /* --no-wait and another run holds the lock */
+	EXIT_DIFFERS = 6, /* plan/status: the host does not match the spec */
+};
+
+struct options {
+	const char *config;
+	const char *spec;
+	const char *host;
+	int json;
+	int nowait;
+	int verbose;
+};
+
+struct run {
+	struct options opt;
+	struct vxc_nodeconf nc;
+	struct vxc_diag diag;
+	struct vxc_changes changes;
+	struct vxc_engine engine;
+	int engine_open;
+	struct vxc_spec *spec;
+	struct vxc_plan *plan;
+	int lock;
+};
+
+static void usage(FILE *f)
 {
-	puts("vxcloud " PACKAGE_VERSION);
+	fputs("usage: vxcloud [--config FILE] [--spec FILE] [--host NAME] [--json] [--no-wait]\n"
+	      "               [-v] COMMAND\n"
+	      "commands:\n"
+	      "  validate  check the node config, drivers and spec; change nothing\n"
+	      "  plan      show what apply would change; change nothing\n"
+	      "  apply     make this host match the spec\n"
+	      "  destroy   remove everything vxcloud owns on this host, nothing else\n"
+	      "  status    desired vs actual, per object\n"
+	      "  plugins   drivers found in the plugin directory\n"
+	      "see vxcloud(8)\n",
+	      f);
+}
+
+static int report_diag(struct run *r, const char *what)
+{
+	fprintf(stderr, "vxcloud: %s:\n", what);
+	for (size_t i = 0; i < r->diag.n; i++)
+		fprintf(stderr, "  %s\n", r->diag.msgs[i]);
+	fprintf(stderr, "vxcloud: nothing was changed\n");
+	return EXIT_INVALID;
+}
+
+static int load_nodeconf(struct run *r)
+{
+	const char *path = r->opt.config;
+
+	if (!path && access(VXC_DEFAULT_CONFIG, F_OK) == 0)
+		path = VXC_DEFAULT_CONFIG;
+	if (path) {
+		if (vxc_nodeconf_load(&r->nc, path, &r->diag) < 0)
+			return report_diag(r, "invalid node config");
+	} else {
+		vxc_nodeconf_init(&r->nc);
+		r->nc.path = vxc_xstrdup(VXC_DEFAULT_CONFIG " (absent: defaults)");
+	}
+	if (r->opt.host) {
+		free(r->nc.host);
+		r->nc.host = vxc_xstrdup(r->opt.host);
+	}
+	if (r->opt.spec)
+		r->nc.spec = r->opt.spec;
+	if (r->opt.verbose)
+		r->nc.log_level = VXC_LOG_INFO + (r->opt.verbose > 1);
+	return EXIT_OK;
+}
+
+static int open_engine(struct run *r)
+{
+	if (vxc_engine_open(&r->engine, &r->nc, &r->changes, &r->diag) < 0) {
+		vxc_engine_close(&r->engine);
+		return report_diag(r, "cannot use the configured drivers");
+	}
+	r->engine_open = 1;
+	return EXIT_OK;
+}
+
+static int load_plan(struct run *r)
+{
+	int rc = vxc_spec_load_file(r->nc.spec, &r->spec, &r->diag);
+
+	if (rc < 0)
+		return report_diag(r, "invalid spec");
+	if (vxc_plan_build(r->spec, r->nc.host, &r->plan, &r->diag) < 0)
+		return report_diag(r, "cannot plan this host");
+	if (vxc_engine_check_plan(&r->engine, r->plan, &r->diag) < 0)
+		return report_diag(r, "the spec needs drivers this host does not have");
+	return EXIT_OK;
+}
+
+static int take_lock(struct run *r)
+{
+	r->lock = vxc_lock_acquire(r->nc.state_dir, r->opt.nowait);
+	if (r->lock == -EWOULDBLOCK)
+		return EXIT_LOCKED;
+	if (r->lock < 0) {
+		fprintf(stderr, "vxcloud: cannot lock %s/lock: %s\n", r->nc.state_dir,
+			strerror(-r->lock));
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static void print_changes_json(const struct run *r, const char *cmd)
+{
+	printf("{\"command\":\"%s\",\"host\":", cmd);
+	vxc_json_str(stdout, r->nc.host);
+	/* plan: would the host change; apply: did it. */
+	printf(",\"changed\":%s,\"changes\":[", r->changes.n ? "true" : "false");
+	for (size_t i = 0; i < r->changes.n; i++) {
+		printf("%s{\"driver\":", i ? "," : "");
+		vxc_json_str(stdout, r->changes.v[i].driver);
+		printf(",\"change\":");
+		vxc_json_str(stdout, r->changes.v[i].what);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static int driver_failed(struct run *r, const char *cmd)
+{
+	fprintf(stderr, "vxcloud: %s failed: %s\n", cmd,
+		r->engine.error ? r->engine.error : "unknown error");
+	if (r->changes.n)
+		fprintf(stderr, "vxcloud: %zu change%s made before the failure; "
+				"run `vxcloud status` to see the host\n",
+			r->changes.n, r->changes.n == 1 ? " was" : "s were");
+	return EXIT_FAILED;
+}
+
+static int cmd_validate(struct run *r)
+{
+	int rc = open_engine(r);
+
+	if (rc)
+		return rc;
+	rc = vxc_spec_load_file(r->nc.spec, &r->spec, &r->diag);
+	if (rc < 0)
+		return report_diag(r, "invalid spec");
+	if (vxc_spec_host(r->spec, r->nc.host)) {
+		if (vxc_plan_build(r->spec, r->nc.host, &r->plan, &r->diag) < 0 ||
+		    vxc_engine_check_plan(&r->engine, r->plan, &r->diag) < 0)
+			return report_diag(r, "cannot serve this host's part of the spec");
+	}
+	printf("%s: valid: %zu hosts, %zu networks, %zu routers, %zu instances, "
+	       "%zu floating IPs, %zu load balancers\n",
+	       r->spec->path, r->spec->n_hosts, r->spec->n_networks, r->spec->n_routers,
+	       r->spec->n_instances, r->spec->n_fips, r->spec->n_lbs);
+	if (!r->plan)
+		printf("note: host %s is not in the spec\n", r->nc.host);
+	return EXIT_OK;
+}
+
+/* plan and apply: the same walk, with or without VXC_F_DRY_RUN. */
+static int cmd_reconcile(struct run *r, int dry_run)
+{
+	const char *cmd = dry_run ? "plan" : "apply";
+	int rc;
+
+	if ((rc = open_engine(r)) || (rc = load_plan(r)) || (rc = take_lock(r)))
+		return rc;
+	r->changes.echo = !r->opt.json;
+	if (!r->opt.json)
+		printf("%s for host %s (spec %s):\n", dry_run ? "plan" : "applying", r->nc.host,
+		       r->nc.spec);
+	if (vxc_engine_reconcile(&r->engine, r->plan, dry_run ? VXC_F_DRY_RUN : 0) < 0)
+		return driver_failed(r, cmd);
+	if (!dry_run)
+		vxc_engine_save_roles(&r->engine);
+	if (r->opt.json)
+		print_changes_json(r, cmd);
+	else if (!r->changes.n)
+		printf("no changes: host %s matches the spec\n", r->nc.host);
+	else
+		printf("%zu change%s %s\n", r->changes.n, r->changes.n == 1 ? "" : "s",
+		       dry_run ? "to make (run `vxcloud apply`)" : "made");
+	return dry_run && r->changes.n ? EXIT_DIFFERS : EXIT_OK;
+}
+
+static int cmd_destroy(struct run *r)
+{
+	int rc;
+
+	if ((rc = open_engine(r)) || (rc = take_lock(r)))
+		return rc;
+	r->changes.echo = 1;
+	printf("destroying everything vxcloud owns on host %s:\n", r->nc.host);
+	if (vxc_engine_reconcile(&r->engine, NULL, 0) < 0)
+		return driver_failed(r, "destroy");
+	vxc_engine_forget_roles(&r->engine);
+	printf("%zu change%s made; nothing of vxcloud's is left on host %s\n", r->changes.n,
+	       r->changes.n == 1 ? "" : "s", r->nc.host);
+	return EXIT_OK;
+}
+
+static const char *const state_names[] = { "ok", "differs", "stale" };
+
+static void print_status_json(const struct run *r, const struct vxc_status *st, int in_sync)
+{
+	printf("{\"host\":");
+	vxc_json_str(stdout, r->nc.host);
+	printf(",\"in_sync\":%s,\"objects\":[", in_sync ? "true" : "false");
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vxc_status_row *row = &st->v[i];
+		printf("%s{\"kind\":\"%s\",\"name\":", i ? "," : "", vxc_kind_name(row->kind));
+		vxc_json_str(stdout, row->name);
+		printf(",\"driver\":");
+		vxc_json_str(stdout, row->driver);
+		printf(",\"state\":\"%s\",\"differences\":[", state_names[row->state]);
+		for (size_t j = 0; j < row->details.n; j++) {
+			printf("%s", j ? "," : "");
+			vxc_json_str(stdout, row->details.v[j].what);
+		}
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+static int cmd_status(struct run *r)
+{
+	struct vxc_status st;
+	int rc, in_sync = 1;
+
+	if ((rc = open_engine(r)) || (rc = load_plan(r)) || (rc = take_lock(r)))
+		return rc;
+	if (vxc_engine_status(&r->engine, r->plan, &st) < 0) {
+		vxc_status_free(&st);
+		return driver_failed(r, "status");
+	}
+	for (size_t i = 0; i < st.n; i++)
+		in_sync &= st.v[i].state == VXC_STATE_OK;
+	if (r->opt.json) {
+		print_status_json(r, &st, in_sync);
+	} else {
+		printf("%-9s %-20s %-12s %s\n", "KIND", "NAME", "DRIVER", "STATE");
+		for (size_t i = 0; i < st.n; i++) {
+			const struct vxc_status_row *row = &st.v[i];
+			printf("%-9s %-20s %-12s %s\n", vxc_kind_name(row->kind), row->name,
+			       row->driver, state_names[row->state]);
+			for (size_t j = 0; j < row->details.n; j++)
+				printf("            - %s\n", row->details.v[j].what);
+		}
+		printf("host %s %s the spec\n", r->nc.host, in_sync ? "matches" : "does not match");
+	}
+	vxc_status_free(&st);
+	return in_sync ? EXIT_OK : EXIT_DIFFERS;
+}
+
+static void caps_text(uint64_t caps, char *buf, size_t len)
+{
+	static const char *const names[] = { "neigh-proxy", "atomic",      "ct-flush", "healthcheck",
+					     "l7",          "container", "vm" };
+	buf[0] = '\0';
+	for (size_t i = 0; i < VXC_ARRAY_SIZE(names); i++)
+		if (caps & (1ull << i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 names[i]);
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int cmd_plugins(struct run *r)
+{
+	struct vxc_registry reg;
+	char caps[128];
+	int refused = 0;
+
+	vxc_registry_scan(&reg, r->nc.plugin_dir);
+	if (r->opt.json) {
+		printf("{\"plugin_dir\":");
+		vxc_json_str(stdout, reg.dir);
+		printf(",\"error\":");
+		if (reg.dir_error)
+			vxc_json_str(stdout, reg.dir_error);
+		else
+			printf("null");
+		printf(",\"plugins\":[");
+	} else {
+		printf("plugin directory %s\n", reg.dir);
+		if (reg.dir_error)
+			printf("  refused: %s\n", reg.dir_error);
+		printf("%-12s %-8s %-5s %-28s %s\n", "DRIVER", "CONCERN", "ABI", "CAPABILITIES",
+		       "FILE");
+	}
+	for (size_t i = 0; i < reg.n; i++) {
+		const struct vxc_loaded *lp = &reg.v[i];
+		const struct vxc_plugin *p = lp->desc;
+		refused += !p;
+		if (p)
+			caps_text(p->caps, caps, sizeof(caps));
+		if (r->opt.json) {
+			printf("%s{\"file\":", i ? "," : "");
+			vxc_json_str(stdout, lp->path);
+			if (p) {
+				printf(",\"driver\":");
+				vxc_json_str(stdout, p->name);
+				printf(",\"concern\":\"%s\",\"abi\":\"%u.%u\",\"capabilities\":",
+				       vxc_concern_name((enum vxc_concern)p->concern), p->abi_major,
+				       p->abi_minor);
+				vxc_json_str(stdout, caps);
+				printf(",\"description\":");
+				vxc_json_str(stdout, p->description);
+				printf(",\"error\":null}");
+			} else {
+				printf(",\"error\":");
+				vxc_json_str(stdout, lp->error);
+				printf("}");
+			}
+		} else if (p) {
+			printf("%-12s %-8s %u.%-3u %-28s %s\n", p->name,
+			       vxc_concern_name((enum vxc_concern)p->concern), p->abi_major,
+			       p->abi_minor, caps, lp->path);
+		} else {
+			printf("%-12s %-8s %-5s %-28s %s\n  refused: %s\n", "?", "?", "?", "-",
+			       lp->path, lp->error);
+		}
+	}
+	if (r->opt.json)
+		printf("]}\n");
+	refused += reg.dir_error != NULL;
+	vxc_registry_free(&reg);
+	return refused ? EXIT_INVALID : EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, struct options *o, const char **cmd)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "spec", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },   { "json", no_argument, NULL, 'j' },
+		{ "no-wait", no_argument, NULL, 'n' },      { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:s:H:jnvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 's': o->spec = optarg; break;
+		case 'H': o->host = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'n': o->nowait = 1; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': puts("vxcloud " PACKAGE_VERSION); exit(EXIT_OK);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return -1;
+	}
+	*cmd = argv[optind];
 	return 0;
+}
+
+static void run_free(struct run *r)
+{
+	vxc_lock_release(r->lock);
+	vxc_plan_free(r->plan);
+	vxc_spec_free(r->spec);
+	if (r->engine_open)
+		vxc_engine_close(&r->engine);
+	vxc_changes_free(&r->changes);
+	vxc_diag_free(&r->diag);
+	vxc_nodeconf_free(&r->nc);
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .lock = -1 };
+	const char *cmd;
+	int rc;
+
+	if (parse_args(argc, argv, &r.opt, &cmd) < 0)
+		return EXIT_USAGE;
+	vxc_diag_init(&r.diag);
+	rc = load_nodeconf(&r);
+	if (rc == EXIT_OK) {
+		if (!strcmp(cmd, "validate"))
+			rc = cmd_validate(&r);
+		else if (!strcmp(cmd, "plan"))
+			rc = cmd_reconcile(&r, 1);
+		else if (!strcmp(cmd, "apply"))
+			rc = cmd_reconcile(&r, 0);
+		else if (!strcmp(cmd, "destroy"))
+			rc = cmd_destroy(&r);
+		else if (!strcmp(cmd, "status"))
+			rc = cmd_status(&r);
+		else if (!strcmp(cmd, "plugins"))
+			rc = cmd_plugins(&r);
+		else {
+			fprintf(stderr, "vxcloud: unknown command '%s'\n", cmd);
+			usage(stderr);
+			rc = EXIT_USAGE;
+		}
+	}
+	run_free(&r);
+	return rc;
 }

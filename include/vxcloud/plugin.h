@@ -8,6 +8,7 @@
 #ifndef VXCLOUD_PLUGIN_H
 #define VXCLOUD_PLUGIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <vxcloud/model.h>
@@ -166,7 +167,7 @@ struct vxc_plugin {
 	void *reserved[4];
 };
 
-/* The oldest descriptor layout the loader accepts. */
-#define VXC_PLUGIN_MIN_SIZE 64u
+/* The oldest descriptor layout the loader accepts: ABI 1.0, through ops. */
+#define VXC_PLUGIN_MIN_SIZE (offsetof(struct vxc_plugin, ops) + sizeof(const void *))
 
 #endif

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs what vxcloud needs to build, run and test on Debian 12.
+set -euo pipefail
+packages=(
+	build-essential autoconf automake libtool pkg-config
+	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
+	iproute2 iptables nftables conntrack haproxy keepalived busybox-static
+	clang libclang-rt-14-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

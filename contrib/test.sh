@@ -1,0 +1,68 @@
+#!/bin/bash
+# Runs every vxcloud test: installs dependencies, builds with warnings as
+# errors, runs `make check` (unit tests; as root also the driver and
+# end-to-end tests in namespaces they create), the unit tests again under
+# ASan+UBSan, the spec fuzzer for a bounded time, and `make distcheck`.
+# Prints one summary line: "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+[ "$(id -u)" -eq 0 ] && contrib/deps.sh
+
+passed=0 failed=0 skipped=0
+count() { # Adds up automake's .trs results under $1.
+	local p f s
+	p=$(grep -rh '^:test-result: PASS' --include='*.trs' "$1" 2>/dev/null | wc -l)
+	f=$(grep -rhE '^:test-result: (FAIL|ERROR|XPASS)' --include='*.trs' "$1" 2>/dev/null | wc -l)
+	s=$(grep -rh '^:test-result: SKIP' --include='*.trs' "$1" 2>/dev/null | wc -l)
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+status=0
+step() { echo "=== $*"; }
+show_failures() { # Prints the log of every failed test under $1.
+	grep -rlE '^:test-result: (FAIL|ERROR|XPASS)' --include='*.trs' "$1" 2>/dev/null |
+		while read -r trs; do
+			echo "--- ${trs%.trs}.log"
+			tail -n 60 "${trs%.trs}.log"
+		done
+}
+
+# Out-of-tree builds, so the sanitizer build can share the source tree.
+build="$top/_build" san="$top/_build-san"
+step "build in $build (warnings are errors)"
+autoreconf -fi >/dev/null 2>&1
+rm -rf "$build" && mkdir -p "$build"
+(cd "$build" && "$top/configure" -q --enable-werror && make -j2 -s)
+
+step "make check"
+make -s -C "$build" check || { status=1; show_failures "$build/tests"; }
+count "$build/tests"
+
+step "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+rm -rf "$san" && mkdir -p "$san"
+(cd "$san" && "$top/configure" -q --enable-werror \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined" &&
+	make -j2 -s &&
+	ASAN_OPTIONS=detect_leaks=1 make -s -C tests/unit check) ||
+	{ status=1; show_failures "$san/tests/unit"; }
+count "$san/tests/unit"
+
+if command -v clang >/dev/null; then
+	step "spec fuzzer (bounded time)"
+	if tests/fuzz/run-fuzz.sh "${VXC_FUZZ_SECONDS:-60}"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)) status=1
+	fi
+fi
+
+step "make distcheck"
+if make -s -C "$build" distcheck >/dev/null; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1)) status=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

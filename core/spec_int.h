@@ -1,0 +1,199 @@
+/* Inside the spec loader: the raw objects read from libconfig, checked as a
+ * whole, then turned into the public model.
+ *
+ * Three steps share one context (struct sp):
+ *   spec_parse.c    libconfig -> raw objects: keys, types, value syntax
+ *   spec_validate.c references and every rule that spans objects
+ *   spec_model.c    derived names and MACs, the linked public model
+ * Every problem goes through sp_err()/sp_err_at() so each carries the file,
+ * the line of the offending setting and its field path. Field paths use
+ * zero-based indexes, e.g. "networks[1].cidr" or
+ * "load_balancers[0].listeners[0].members[1].weight"; the message itself
+ * names the object ("network \"private\": ..."). */
+#ifndef VXC_SPEC_INT_H
+#define VXC_SPEC_INT_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spec.h"
+
+#define SP_PATHSZ 128
+#define SP_NAME_MAX 12   /* longest network/router/instance/LB name */
+#define SP_MTU_MIN 576
+#define SP_MTU_MAX 9000
+#define SP_VNI_MAX 16777215
+
+/* Where something sits in the spec: its setting (for the line) and its
+ * field path (for the message). name is the object's name, or for a
+ * reference the name referred to; NULL when missing or not a string. */
+struct sp_obj {
+	const config_setting_t *cs;
+	char path[SP_PATHSZ];
+	const char *name;
+	bool parsed; /* a group whose settings were read; the checks skip others */
+};
+
+/* A reference by name; idx is -1 until resolved (or when unknown). */
+struct sp_ref {
+	struct sp_obj at;
+	int idx;
+};
+
+struct sp_host {
+	struct sp_obj o;
+	struct in_addr tunnel;
+	bool tunnel_ok;
+	unsigned underlay_mtu;
+};
+
+struct sp_provider {
+	struct sp_obj o;
+	const char *bridge, *uplink;
+	bool bridge_ok;
+	struct vxc_prefix cidr;
+	bool cidr_ok;
+	struct in_addr gateway;
+	bool gateway_ok;
+	struct in_addr first, last; /* the range; whole CIDR when not given */
+	bool range_ok;
+	unsigned mtu;
+};
+
+struct sp_network {
+	struct sp_obj o;
+	uint32_t vni;
+	bool vni_ok;
+	struct vxc_prefix cidr;
+	bool cidr_ok;
+	struct in_addr gateway;
+	bool gateway_ok;
+	unsigned mtu;       /* as given, or derived by validation */
+	bool mtu_given;
+	int router;         /* index of the attached router, or -1 */
+};
+
+struct sp_router {
+	struct sp_obj o;
+	struct sp_ref host;
+	struct in_addr external;
+	bool external_ok;
+	struct sp_ref *nets; /* attached networks, one per array element */
+	size_t n_nets;
+	bool snat;
+	struct vxc_mac gw_mac;
+};
+
+struct sp_instance {
+	struct sp_obj o;
+	enum vxc_instance_kind kind; /* 0 when unknown */
+	struct sp_ref host, net;
+	struct in_addr addr;
+	bool addr_ok;
+	struct vxc_mac mac;
+	bool mac_given, mac_ok;
+	const char *image;
+	const char **command; /* NULL-terminated, or NULL */
+	unsigned cpus, memory_mb;
+};
+
+struct sp_member {
+	struct sp_obj o;
+	struct vxc_lb_member m;
+	bool ok; /* address and port valid */
+};
+
+struct sp_listener {
+	struct sp_obj o;
+	struct vxc_lb_listener l; /* members/n_members unset until the model */
+	struct sp_member *members;
+	size_t n_members;
+	bool port_ok;
+};
+
+struct sp_lb {
+	struct sp_obj o;
+	struct sp_ref host, net;
+	struct in_addr vip;
+	bool vip_ok;
+	struct sp_listener *ls;
+	size_t n_ls;
+	bool has_fip;
+	struct vxc_mac mac;
+};
+
+/* An entry of floating_ips, or the floating_ip of a load balancer (then o
+ * is the load balancer and addr_key "floating_ip"). */
+struct sp_fip {
+	struct sp_obj o;
+	const char *addr_key;
+	struct in_addr addr;
+	bool addr_ok;
+	struct sp_ref router; /* derived from the target's network when not given */
+	struct sp_ref target;
+	enum vxc_target_kind target_kind; /* 0 until resolved */
+	struct in_addr target_addr;
+	int lb; /* load balancer that declared it, or -1 */
+};
+
+/* Anything on a tenant network, gathered for the per-network checks. */
+struct sp_port {
+	const struct sp_obj *at;  /* setting to blame */
+	const char *addr_key;     /* member of at holding the address, or NULL */
+	const char *mac_key;      /* member holding a given MAC, or NULL */
+	const char *owner;
+	enum vxc_port_owner kind;
+	int owner_idx, net, host;
+	struct in_addr addr;
+	struct vxc_mac mac;
+};
+
+struct sp {
+	const char *file;     /* name for messages when libconfig has none */
+	struct vxc_diag *diag;
+	size_t n_err;
+	struct sp_host *hosts;
+	size_t n_hosts;
+	struct sp_provider *prov; /* NULL when the spec has none */
+	struct sp_network *nets;
+	size_t n_nets;
+	struct sp_router *routers;
+	size_t n_routers;
+	struct sp_instance *insts;
+	size_t n_insts;
+	struct sp_lb *lbs;
+	size_t n_lbs;
+	struct sp_fip *fips;
+	size_t n_fips;
+	struct sp_port *ports;
+	size_t n_ports;
+	bool *holds; /* [host * n_nets + net]: the host holds the network */
+};
+
+/* Messages. sp_err blames member `key` of o (its line when present, else the
+ * object's line; field "o.path.key"); key NULL blames o itself. */
+void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An object's name for messages, also when it has none. */
+const char *sp_nm(const struct sp_obj *o);
+/* The closest of n candidates (edit distance at most 2), or NULL. */
+const char *sp_suggest(const char *word, const char *const *cands, size_t n);
+
+void sp_parse(struct sp *sp, const config_setting_t *root);
+void sp_validate(struct sp *sp);
+void sp_fini(struct sp *sp);
+
+/* Deterministic locally administered MAC (02:...) for a port: a hash of its
+ * owner kind, owner name and network name. Stable across releases: changing
+ * it would change every derived MAC of a running cloud. */
+void sp_derive_mac(const char *kind, const char *name, const char *net, struct vxc_mac *out);
+struct vxc_spec *sp_build(const struct sp *sp, const char *path);
+
+/* Address helpers shared by the checks. */
+struct in_addr sp_net_addr(const struct vxc_prefix *p);
+struct in_addr sp_bcast_addr(const struct vxc_prefix *p);
+/* "network address" / "broadcast address" when a is one of them, else NULL. */
+const char *sp_special_addr(const struct vxc_prefix *p, struct in_addr a);
+
+#endif

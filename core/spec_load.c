@@ -1,0 +1,226 @@
+/* Loading a spec: libconfig, then the three steps of spec_int.h, and the
+ * message and lookup helpers they share. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "spec_int.h"
+#include "util.h"
+
+void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *fmt, ...)
+{
+	const config_setting_t *at = o->cs;
+	const char *file = NULL;
+	char field[SP_PATHSZ + 64], what[1024];
+	va_list ap;
+	int line = 0;
+
+	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
+		at = config_setting_get_member(at, key);
+	if (at) {
+		line = (int)config_setting_source_line(at);
+		file = config_setting_source_file(at);
+	}
+	if (key)
+		snprintf(field, sizeof(field), "%s%s%s", o->path, o->path[0] ? "." : "", key);
+	else
+		snprintf(field, sizeof(field), "%s", o->path);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vxc_diag_add(sp->diag, file ? file : sp->file, line, field[0] ? field : NULL, "%s", what);
+	sp->n_err++;
+}
+
+const char *sp_nm(const struct sp_obj *o)
+{
+	return o->name ? o->name : "(unnamed)";
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[33], cur[33];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			cur[j] = del < ins ? del : ins;
+			if (sub < cur[j])
+				cur[j] = sub;
+		}
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+const char *sp_suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d;
+
+		if (!cands[i])
+			continue;
+		d = edit_distance(word, cands[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+struct in_addr sp_net_addr(const struct vxc_prefix *p)
+{
+	return p->addr;
+}
+
+struct in_addr sp_bcast_addr(const struct vxc_prefix *p)
+{
+	uint32_t host = p->len >= 32 ? 0 : ~0u >> p->len;
+
+	return (struct in_addr){ .s_addr = p->addr.s_addr | htonl(host) };
+}
+
+const char *sp_special_addr(const struct vxc_prefix *p, struct in_addr a)
+{
+	if (p->len >= 31)
+		return NULL;
+	if (a.s_addr == sp_net_addr(p).s_addr)
+		return "network address";
+	if (a.s_addr == sp_bcast_addr(p).s_addr)
+		return "broadcast address";
+	return NULL;
+}
+
+void sp_fini(struct sp *sp)
+{
+	for (size_t i = 0; i < sp->n_routers; i++)
+		free(sp->routers[i].nets);
+	for (size_t i = 0; i < sp->n_insts; i++)
+		free(sp->insts[i].command);
+	for (size_t i = 0; i < sp->n_lbs; i++) {
+		for (size_t j = 0; j < sp->lbs[i].n_ls; j++)
+			free(sp->lbs[i].ls[j].members);
+		free(sp->lbs[i].ls);
+	}
+	free(sp->hosts);
+	free(sp->prov);
+	free(sp->nets);
+	free(sp->routers);
+	free(sp->insts);
+	free(sp->lbs);
+	free(sp->fips);
+	free(sp->ports);
+	free(sp->holds);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* Runs the steps over a parsed config; the model is built only from a spec
+ * without a single problem. */
+static int load_config(config_t *cfg, const char *name, struct vxc_spec **out,
+		       struct vxc_diag *diag)
+{
+	struct sp sp = { .file = name, .diag = diag };
+	int r = -EINVAL;
+
+	/* validation skips values that failed to parse, so both always run
+	 * and one pass reports everything */
+	sp_parse(&sp, config_root_setting(cfg));
+	sp_validate(&sp);
+	if (!sp.n_err) {
+		*out = sp_build(&sp, name);
+		r = 0;
+	}
+	sp_fini(&sp);
+	return r;
+}
+
+static void syntax_error(const config_t *cfg, const char *name, struct vxc_diag *diag)
+{
+	const char *file = config_error_file(cfg);
+
+	vxc_diag_add(diag, file ? file : name, config_error_line(cfg), NULL,
+		     "syntax error: %s; fix the spec's libconfig syntax (settings end with ';', "
+		     "strings are quoted, groups use { }, lists ( ), arrays [ ])",
+		     config_error_text(cfg) ? config_error_text(cfg) : "unreadable");
+}
+
+int vxc_spec_load_buffer(const char *text, const char *name, struct vxc_spec **out,
+			 struct vxc_diag *diag)
+{
+	config_t cfg;
+	int r;
+
+	*out = NULL;
+	if (!name)
+		name = "<spec>";
+	config_init(&cfg);
+	if (!config_read_string(&cfg, text)) {
+		syntax_error(&cfg, name, diag);
+		config_destroy(&cfg);
+		return -EINVAL;
+	}
+	r = load_config(&cfg, name, out, diag);
+	config_destroy(&cfg);
+	return r;
+}
+
+int vxc_spec_load_file(const char *path, struct vxc_spec **out, struct vxc_diag *diag)
+{
+	char *dir;
+	config_t cfg;
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	f = fopen(path, "r");
+	if (!f) {
+		r = -errno;
+		vxc_diag_add(diag, path, 0, NULL, "cannot read the spec: %s", strerror(-r));
+		return r;
+	}
+	fclose(f);
+	config_init(&cfg);
+	/* @include "x.conf" in a spec means next to the spec, not the cwd. */
+	dir = vxc_xstrdup(path);
+	config_set_include_dir(&cfg, dirname(dir));
+	if (!config_read_file(&cfg, path)) {
+		syntax_error(&cfg, path, diag);
+		r = -EINVAL;
+	} else {
+		r = load_config(&cfg, path, out, diag);
+	}
+	config_destroy(&cfg);
+	free(dir);
+	return r;
+}
+
+void vxc_spec_free(struct vxc_spec *spec)
+{
+	if (spec)
+		vxc_arena_free(spec->arena);
+}
+
+const struct vxc_host *vxc_spec_host(const struct vxc_spec *spec, const char *name)
+{
+	for (size_t i = 0; name && i < spec->n_hosts; i++)
+		if (!strcmp(spec->hosts[i].name, name))
+			return &spec->hosts[i];
+	return NULL;
+}

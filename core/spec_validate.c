@@ -1,0 +1,876 @@
+/* Step 2 of loading a spec: resolve references and check every rule that
+ * spans more than one value. Runs only on a spec whose values all parsed,
+ * and reports every problem it finds, not just the first.
+ *
+ * Duplicates are found by sorting (names, VNIs, addresses, MACs), so a
+ * spec with thousands of floating IPs stays fast. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec_int.h"
+#include "util.h"
+
+static unsigned line_of(const struct sp_obj *o, const char *key)
+{
+	const config_setting_t *at = o->cs;
+
+	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
+		at = config_setting_get_member(at, key);
+	return at ? config_setting_source_line(at) : 0;
+}
+
+static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)
+{
+	return (struct sp_obj *)(void *)((char *)arr + i * elsize);
+}
+
+/* ---- duplicates by sorting ------------------------------------------ */
+
+struct dup_item {
+	uint64_t k1, k2;
+	size_t idx;
+};
+
+static int dup_cmp(const void *pa, const void *pb)
+{
+	const struct dup_item *a = pa, *b = pb;
+
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+typedef void dup_fn(struct sp *sp, size_t first, size_t dup);
+
+/* Calls fn for every item whose keys equal an earlier item's (by index). */
+static void find_dups(struct sp *sp, struct dup_item *it, size_t n, dup_fn *fn)
+{
+	size_t first = 0;
+
+	qsort(it, n, sizeof(*it), dup_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (it[i].k1 == it[first].k1 && it[i].k2 == it[first].k2)
+			fn(sp, it[first].idx, it[i].idx);
+		else
+			first = i;
+	}
+	free(it);
+}
+
+/* ---- name index: lookups, duplicate names, unknown references ------- */
+
+struct name_ent {
+	const char *name;
+	size_t idx;
+};
+
+struct name_idx {
+	const char *kind; /* "host", "network", ... */
+	struct name_ent *e;
+	size_t n;
+};
+
+static int name_cmp(const void *pa, const void *pb)
+{
+	const struct name_ent *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+/* Sorted names of one kind; a name given twice is reported at the second
+ * and resolves to the first. */
+static void index_build(struct sp *sp, struct name_idx *ix, const char *kind, void *arr,
+			size_t n, size_t elsize)
+{
+	size_t k = 0;
+
+	ix->kind = kind;
+	ix->e = vxc_xcalloc(n, sizeof(*ix->e));
+	ix->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_obj *o = obj_at(arr, elsize, i);
+
+		if (o->parsed && o->name)
+			ix->e[ix->n++] = (struct name_ent){ o->name, i };
+	}
+	qsort(ix->e, ix->n, sizeof(*ix->e), name_cmp);
+	for (size_t i = 0; i < ix->n; i++) {
+		if (k && !strcmp(ix->e[k - 1].name, ix->e[i].name)) {
+			const struct sp_obj *first = obj_at(arr, elsize, ix->e[k - 1].idx);
+
+			sp_err(sp, obj_at(arr, elsize, ix->e[i].idx), "name",
+			       "duplicate %s name \"%s\" (first at line %u); every %s needs its own "
+			       "name", kind, ix->e[i].name, line_of(first, "name"), kind);
+			continue;
+		}
+		ix->e[k++] = ix->e[i];
+	}
+	ix->n = k;
+}
+
+static int index_find(const struct name_idx *ix, const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, ix->e[mid].name);
+
+		if (!c)
+			return (int)ix->e[mid].idx;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static void unknown_ref(struct sp *sp, const struct name_idx *ix, const struct sp_ref *ref)
+{
+	const char **cands = vxc_xcalloc(ix->n, sizeof(*cands));
+	const char *sug;
+	char list[256] = "";
+
+	for (size_t i = 0; i < ix->n; i++) {
+		cands[i] = ix->e[i].name;
+		if (strlen(list) + strlen(cands[i]) + 8 < sizeof(list))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[0] ? ", " : "", cands[i]);
+	}
+	sug = sp_suggest(ref->at.name, cands, ix->n);
+	if (sug)
+		sp_err(sp, &ref->at, NULL, "unknown %s \"%s\"; did you mean \"%s\"?", ix->kind,
+		       ref->at.name, sug);
+	else if (ix->n)
+		sp_err(sp, &ref->at, NULL, "unknown %s \"%s\"; the spec's %ss are: %s", ix->kind,
+		       ref->at.name, ix->kind, list);
+	else
+		sp_err(sp, &ref->at, NULL, "unknown %s \"%s\": the spec defines no %s", ix->kind,
+		       ref->at.name, ix->kind);
+	free(cands);
+}
+
+static void resolve(struct sp *sp, const struct name_idx *ix, struct sp_ref *ref)
+{
+	ref->idx = -1;
+	if (!ref->at.name)
+		return;
+	ref->idx = index_find(ix, ref->at.name);
+	if (ref->idx < 0)
+		unknown_ref(sp, ix, ref);
+}
+
+struct sp_val {
+	struct sp *sp;
+	struct name_idx hosts, nets, routers, insts, lbs;
+};
+
+/* ---- hosts ---------------------------------------------------------- */
+
+static void dup_tunnel(struct sp *sp, size_t first, size_t dup)
+{
+	char ip[VXC_IPSTR];
+
+	sp_err(sp, &sp->hosts[dup].o, "tunnel", "tunnel address %s is already used by host \"%s\" "
+	       "(line %u); every host needs its own tunnel address",
+	       vxc_ip_str(sp->hosts[dup].tunnel, ip), sp_nm(&sp->hosts[first].o),
+	       line_of(&sp->hosts[first].o, "tunnel"));
+}
+
+static void check_hosts(struct sp *sp)
+{
+	struct dup_item *it = vxc_xcalloc(sp->n_hosts, sizeof(*it));
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->n_hosts; i++)
+		if (sp->hosts[i].o.parsed && sp->hosts[i].tunnel_ok)
+			it[n++] = (struct dup_item){ 0, ntohl(sp->hosts[i].tunnel.s_addr), i };
+	find_dups(sp, it, n, dup_tunnel);
+}
+
+/* ---- addresses against a network ------------------------------------ */
+
+static const char *pfx_str(const struct vxc_prefix *p, char buf[24])
+{
+	char ip[VXC_IPSTR];
+
+	snprintf(buf, 24, "%s/%u", vxc_ip_str(p->addr, ip), p->len);
+	return buf;
+}
+
+/* An address of o (member key) that must sit inside network n. */
+static void check_in_net(struct sp *sp, const struct sp_obj *o, const char *key, const char *who,
+			 struct in_addr a, const struct sp_network *n, bool not_gateway)
+{
+	char ip[VXC_IPSTR], pfx[24];
+	const char *special;
+
+	if (!n->cidr_ok)
+		return;
+	if (!vxc_prefix_contains(&n->cidr, a)) {
+		sp_err(sp, o, key, "%s address %s is outside network \"%s\" (%s); pick an address "
+		       "inside it", who, vxc_ip_str(a, ip), sp_nm(&n->o), pfx_str(&n->cidr, pfx));
+		return;
+	}
+	special = sp_special_addr(&n->cidr, a);
+	if (special)
+		sp_err(sp, o, key, "%s address %s is the %s of network \"%s\" (%s); pick a host "
+		       "address", who, vxc_ip_str(a, ip), special, sp_nm(&n->o),
+		       pfx_str(&n->cidr, pfx));
+	else if (not_gateway && n->gateway_ok && a.s_addr == n->gateway.s_addr)
+		sp_err(sp, o, key, "%s address %s is the gateway of network \"%s\"; pick another "
+		       "address", who, vxc_ip_str(a, ip), sp_nm(&n->o));
+}
+
+/* ---- provider ------------------------------------------------------- */
+
+static void check_provider(struct sp *sp)
+{
+	struct sp_provider *pv = sp->prov;
+	char a[VXC_IPSTR], b[VXC_IPSTR], pfx[24];
+
+	if (!pv) {
+		if (sp->n_routers)
+			sp_err(sp, &sp->routers[0].o, NULL, "the spec has routers but no provider "
+			       "network; add a provider = { bridge = ...; cidr = ...; gateway = ...; } "
+			       "group");
+		return;
+	}
+	if (!pv->cidr_ok)
+		return;
+	if (pv->gateway_ok) {
+		if (!vxc_prefix_contains(&pv->cidr, pv->gateway))
+			sp_err(sp, &pv->o, "gateway", "provider gateway %s is outside the provider "
+			       "network %s; pick an address inside it", vxc_ip_str(pv->gateway, a),
+			       pfx_str(&pv->cidr, pfx));
+		else if (sp_special_addr(&pv->cidr, pv->gateway))
+			sp_err(sp, &pv->o, "gateway", "provider gateway %s is the %s of %s; pick a "
+			       "host address", vxc_ip_str(pv->gateway, a),
+			       sp_special_addr(&pv->cidr, pv->gateway), pfx_str(&pv->cidr, pfx));
+	}
+	if (!pv->range_ok)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct in_addr x = i ? pv->last : pv->first;
+
+		if (!vxc_prefix_contains(&pv->cidr, x) || sp_special_addr(&pv->cidr, x)) {
+			sp_err(sp, &pv->o, "range", "provider range %s..%s is not inside the host "
+			       "addresses of %s; pick a range inside it", vxc_ip_str(pv->first, a),
+			       vxc_ip_str(pv->last, b), pfx_str(&pv->cidr, pfx));
+			pv->range_ok = false;
+			return;
+		}
+	}
+	if (ntohl(pv->first.s_addr) > ntohl(pv->last.s_addr)) {
+		sp_err(sp, &pv->o, "range", "provider range %s..%s is reversed; write the lower "
+		       "address first", vxc_ip_str(pv->first, a), vxc_ip_str(pv->last, b));
+		pv->range_ok = false;
+	}
+}
+
+/* ---- networks ------------------------------------------------------- */
+
+static void dup_vni(struct sp *sp, size_t first, size_t dup)
+{
+	sp_err(sp, &sp->nets[dup].o, "vni", "network \"%s\": VNI %u is already used by network "
+	       "\"%s\" (line %u); every network needs its own VNI", sp_nm(&sp->nets[dup].o),
+	       sp->nets[dup].vni, sp_nm(&sp->nets[first].o), line_of(&sp->nets[first].o, "vni"));
+}
+
+static void check_networks(struct sp *sp)
+{
+	struct dup_item *it = vxc_xcalloc(sp->n_nets, sizeof(*it));
+	char ip[VXC_IPSTR], pfx[24];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->n_nets; i++) {
+		struct sp_network *net = &sp->nets[i];
+
+		net->router = -1;
+		if (!net->o.parsed)
+			continue;
+		if (net->vni_ok)
+			it[n++] = (struct dup_item){ 0, net->vni, i };
+		if (!net->cidr_ok || !net->gateway_ok)
+			continue;
+		if (!vxc_prefix_contains(&net->cidr, net->gateway))
+			sp_err(sp, &net->o, "gateway", "network \"%s\": gateway %s is outside %s; "
+			       "pick an address inside the network", sp_nm(&net->o),
+			       vxc_ip_str(net->gateway, ip), pfx_str(&net->cidr, pfx));
+		else if (sp_special_addr(&net->cidr, net->gateway))
+			sp_err(sp, &net->o, "gateway", "network \"%s\": gateway %s is the %s of %s; "
+			       "pick a host address", sp_nm(&net->o), vxc_ip_str(net->gateway, ip),
+			       sp_special_addr(&net->cidr, net->gateway), pfx_str(&net->cidr, pfx));
+		else
+			continue;
+		net->gateway_ok = false;
+	}
+	find_dups(sp, it, n, dup_vni);
+}
+
+/* ---- routers -------------------------------------------------------- */
+
+static void dup_external(struct sp *sp, size_t first, size_t dup)
+{
+	char ip[VXC_IPSTR];
+
+	sp_err(sp, &sp->routers[dup].o, "external", "router \"%s\": external address %s is "
+	       "already used by router \"%s\" (line %u); every router needs its own",
+	       sp_nm(&sp->routers[dup].o), vxc_ip_str(sp->routers[dup].external, ip),
+	       sp_nm(&sp->routers[first].o), line_of(&sp->routers[first].o, "external"));
+}
+
+static void check_external(struct sp *sp, struct sp_router *r)
+{
+	const struct sp_provider *pv = sp->prov;
+	char ip[VXC_IPSTR], pfx[24];
+
+	if (!pv || !pv->cidr_ok || !r->external_ok)
+		return;
+	vxc_ip_str(r->external, ip);
+	if (!vxc_prefix_contains(&pv->cidr, r->external))
+		sp_err(sp, &r->o, "external", "router \"%s\": external address %s is outside the "
+		       "provider network %s; pick an address inside it", sp_nm(&r->o), ip,
+		       pfx_str(&pv->cidr, pfx));
+	else if (sp_special_addr(&pv->cidr, r->external))
+		sp_err(sp, &r->o, "external", "router \"%s\": external address %s is the %s of the "
+		       "provider network %s; pick a host address", sp_nm(&r->o), ip,
+		       sp_special_addr(&pv->cidr, r->external), pfx_str(&pv->cidr, pfx));
+	else if (pv->gateway_ok && r->external.s_addr == pv->gateway.s_addr)
+		sp_err(sp, &r->o, "external", "router \"%s\": external address %s is the provider "
+		       "gateway; pick another address", sp_nm(&r->o), ip);
+	else
+		return;
+	r->external_ok = false;
+}
+
+/* Attaches each listed network to router ri; one router per network, no
+ * overlap among a router's networks nor with the provider. */
+static void attach_networks(struct sp_val *v, size_t ri)
+{
+	struct sp *sp = v->sp;
+	struct sp_router *r = &sp->routers[ri];
+	char a[24], b[24];
+
+	for (size_t i = 0; i < r->n_nets; i++) {
+		struct sp_ref *ref = &r->nets[i];
+		struct sp_network *n;
+
+		resolve(sp, &v->nets, ref);
+		if (ref->idx < 0)
+			continue;
+		n = &sp->nets[ref->idx];
+		if (n->router == (int)ri) {
+			sp_err(sp, &ref->at, NULL, "router \"%s\" lists network \"%s\" twice; list it "
+			       "once", sp_nm(&r->o), n->o.name);
+			ref->idx = -1;
+			continue;
+		}
+		if (n->router >= 0) {
+			const struct sp_router *other = &sp->routers[n->router];
+
+			sp_err(sp, &ref->at, NULL, "network \"%s\" is already attached to router "
+			       "\"%s\" (line %u); a network has one router", n->o.name,
+			       sp_nm(&other->o), line_of(&other->o, "networks"));
+			ref->idx = -1;
+			continue;
+		}
+		n->router = (int)ri;
+		if (!n->cidr_ok)
+			continue;
+		if (sp->prov && sp->prov->cidr_ok && vxc_prefix_overlap(&n->cidr, &sp->prov->cidr))
+			sp_err(sp, &ref->at, NULL, "network \"%s\" (%s) overlaps the provider network "
+			       "%s; a router cannot route between overlapping networks",
+			       n->o.name, pfx_str(&n->cidr, a), pfx_str(&sp->prov->cidr, b));
+		for (size_t j = 0; j < i; j++) {
+			const struct sp_network *m;
+
+			if (r->nets[j].idx < 0)
+				continue;
+			m = &sp->nets[r->nets[j].idx];
+			if (m->cidr_ok && vxc_prefix_overlap(&n->cidr, &m->cidr))
+				sp_err(sp, &ref->at, NULL, "network \"%s\" (%s) overlaps network \"%s\" "
+				       "(%s) on router \"%s\"; networks of one router must not "
+				       "overlap", n->o.name, pfx_str(&n->cidr, a), m->o.name,
+				       pfx_str(&m->cidr, b), sp_nm(&r->o));
+		}
+	}
+}
+
+static void check_routers(struct sp_val *v)
+{
+	struct sp *sp = v->sp;
+	struct dup_item *it = vxc_xcalloc(sp->n_routers, sizeof(*it));
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->n_routers; i++) {
+		struct sp_router *r = &sp->routers[i];
+
+		if (!r->o.parsed)
+			continue;
+		resolve(sp, &v->hosts, &r->host);
+		check_external(sp, r);
+		if (r->external_ok)
+			it[n++] = (struct dup_item){ 0, ntohl(r->external.s_addr), i };
+		attach_networks(v, i);
+	}
+	find_dups(sp, it, n, dup_external);
+}
+
+/* ---- instances and load balancers ----------------------------------- */
+
+static void check_instances(struct sp_val *v)
+{
+	struct sp *sp = v->sp;
+
+	for (size_t i = 0; i < sp->n_insts; i++) {
+		struct sp_instance *in = &sp->insts[i];
+		char who[64];
+
+		if (!in->o.parsed)
+			continue;
+		resolve(sp, &v->hosts, &in->host);
+		resolve(sp, &v->nets, &in->net);
+		snprintf(who, sizeof(who), "instance \"%s\":", sp_nm(&in->o));
+		if (in->net.idx >= 0 && in->addr_ok)
+			check_in_net(sp, &in->o, "address", who, in->addr, &sp->nets[in->net.idx],
+				     true);
+	}
+}
+
+static void check_members(struct sp *sp, const struct sp_lb *lb, const struct sp_listener *ls)
+{
+	char ip[VXC_IPSTR];
+
+	for (size_t i = 0; i < ls->n_members; i++) {
+		const struct sp_member *m = &ls->members[i];
+
+		for (size_t j = 0; m->o.parsed && m->ok && j < i; j++) {
+			const struct sp_member *o = &ls->members[j];
+
+			if (!o->o.parsed || !o->ok || o->m.addr.s_addr != m->m.addr.s_addr ||
+			    o->m.port != m->m.port)
+				continue;
+			sp_err(sp, &m->o, NULL, "load balancer \"%s\": member %s:%u is listed twice "
+			       "(first at line %u); list it once", sp_nm(&lb->o),
+			       vxc_ip_str(m->m.addr, ip), m->m.port, line_of(&o->o, NULL));
+			break;
+		}
+	}
+}
+
+static void check_listeners(struct sp *sp, const struct sp_lb *lb)
+{
+	for (size_t i = 0; i < lb->n_ls; i++) {
+		const struct sp_listener *ls = &lb->ls[i];
+
+		if (!ls->o.parsed)
+			continue;
+		for (size_t j = 0; ls->port_ok && j < i; j++) {
+			if (!lb->ls[j].o.parsed || !lb->ls[j].port_ok || lb->ls[j].l.port != ls->l.port)
+				continue;
+			sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by "
+			       "listener %zu (line %u); every listener needs its own port",
+			       sp_nm(&lb->o), ls->l.port, j, line_of(&lb->ls[j].o, "port"));
+			break;
+		}
+		check_members(sp, lb, ls);
+	}
+}
+
+static void check_lbs(struct sp_val *v)
+{
+	struct sp *sp = v->sp;
+
+	for (size_t i = 0; i < sp->n_lbs; i++) {
+		struct sp_lb *lb = &sp->lbs[i];
+		char who[64];
+
+		if (!lb->o.parsed)
+			continue;
+		resolve(sp, &v->hosts, &lb->host);
+		resolve(sp, &v->nets, &lb->net);
+		snprintf(who, sizeof(who), "load balancer \"%s\": VIP", sp_nm(&lb->o));
+		if (lb->net.idx >= 0 && lb->vip_ok)
+			check_in_net(sp, &lb->o, "vip", who, lb->vip, &sp->nets[lb->net.idx], true);
+		check_listeners(sp, lb);
+	}
+}
+
+/* ---- ports: per-network addresses, MACs, MTU ------------------------ */
+
+static void add_port(struct sp *sp, const struct sp_port *p)
+{
+	if (p->net < 0)
+		return;
+	sp->ports[sp->n_ports++] = *p;
+}
+
+static void collect_ports(struct sp *sp)
+{
+	size_t max = sp->n_insts + sp->n_lbs;
+
+	for (size_t i = 0; i < sp->n_routers; i++)
+		max += sp->routers[i].n_nets;
+	sp->ports = vxc_xcalloc(max, sizeof(*sp->ports));
+	for (size_t i = 0; i < sp->n_routers; i++) {
+		struct sp_router *r = &sp->routers[i];
+
+		for (size_t j = 0; r->o.parsed && r->o.name && j < r->n_nets; j++) {
+			int ni = r->nets[j].idx;
+			struct sp_port p = { .at = &r->nets[j].at, .owner = r->o.name,
+					     .kind = VXC_PORT_ROUTER, .owner_idx = (int)i,
+					     .net = ni, .host = r->host.idx };
+
+			if (ni < 0 || sp->nets[ni].router != (int)i || !sp->nets[ni].gateway_ok)
+				continue;
+			p.addr = sp->nets[ni].gateway;
+			sp_derive_mac("router", r->o.name, sp->nets[ni].o.name, &p.mac);
+			add_port(sp, &p);
+		}
+	}
+	for (size_t i = 0; i < sp->n_insts; i++) {
+		struct sp_instance *in = &sp->insts[i];
+		struct sp_port p = { .at = &in->o, .addr_key = "address", .mac_key = "mac",
+				     .owner = in->o.name, .kind = VXC_PORT_INSTANCE,
+				     .owner_idx = (int)i, .net = in->net.idx,
+				     .host = in->host.idx, .addr = in->addr, .mac = in->mac };
+
+		if (!in->o.parsed || !in->o.name || !in->addr_ok || (in->mac_given && !in->mac_ok))
+			continue;
+		if (!in->mac_given) {
+			p.mac_key = NULL;
+			sp_derive_mac("instance", in->o.name, in->net.at.name, &p.mac);
+			in->mac = p.mac;
+		}
+		add_port(sp, &p);
+	}
+	for (size_t i = 0; i < sp->n_lbs; i++) {
+		struct sp_lb *lb = &sp->lbs[i];
+		struct sp_port p = { .at = &lb->o, .addr_key = "vip", .owner = lb->o.name,
+				     .kind = VXC_PORT_LB, .owner_idx = (int)i, .net = lb->net.idx,
+				     .host = lb->host.idx, .addr = lb->vip };
+
+		if (!lb->o.parsed || !lb->o.name || !lb->vip_ok)
+			continue;
+		sp_derive_mac("lb", lb->o.name, lb->net.at.name, &p.mac);
+		lb->mac = p.mac;
+		add_port(sp, &p);
+	}
+}
+
+static const char *owner_word(enum vxc_port_owner k)
+{
+	return k == VXC_PORT_ROUTER ? "router" : k == VXC_PORT_LB ? "load balancer" : "instance";
+}
+
+static void dup_addr(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_port *a = &sp->ports[first], *b = &sp->ports[dup];
+	char ip[VXC_IPSTR];
+
+	/* the gateway against an instance or VIP is reported by check_in_net */
+	if (a->kind == VXC_PORT_ROUTER || b->kind == VXC_PORT_ROUTER)
+		return;
+	sp_err(sp, b->at, b->addr_key, "address %s of %s \"%s\" is already used by %s \"%s\" "
+	       "(line %u) on network \"%s\"; every port needs its own address",
+	       vxc_ip_str(b->addr, ip), owner_word(b->kind), b->owner, owner_word(a->kind),
+	       a->owner, line_of(a->at, a->addr_key), sp->nets[b->net].o.name);
+}
+
+static void dup_mac(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_port *a = &sp->ports[first], *b = &sp->ports[dup];
+	const struct sp_port *blame = b->mac_key || !a->mac_key ? b : a;
+	const struct sp_port *other = blame == b ? a : b;
+	char mac[VXC_MACSTR];
+
+	sp_err(sp, blame->at, blame->mac_key, "%sMAC %s of %s \"%s\" is already used by %s \"%s\" "
+	       "(line %u) on network \"%s\"; every port needs its own MAC, set a different mac",
+	       blame->mac_key ? "" : "derived ", vxc_mac_str(&blame->mac, mac),
+	       owner_word(blame->kind), blame->owner, owner_word(other->kind), other->owner,
+	       line_of(other->at, other->mac_key), sp->nets[b->net].o.name);
+}
+
+static void check_ports(struct sp *sp)
+{
+	struct dup_item *ia = vxc_xcalloc(sp->n_ports, sizeof(*ia));
+	struct dup_item *im = vxc_xcalloc(sp->n_ports, sizeof(*im));
+
+	sp->holds = vxc_xcalloc(sp->n_hosts * sp->n_nets + 1, sizeof(*sp->holds));
+	for (size_t i = 0; i < sp->n_ports; i++) {
+		const struct sp_port *p = &sp->ports[i];
+		uint64_t mac = 0;
+
+		for (int b = 0; b < 6; b++)
+			mac = mac << 8 | p->mac.b[b];
+		ia[i] = (struct dup_item){ (uint64_t)p->net, ntohl(p->addr.s_addr), i };
+		im[i] = (struct dup_item){ (uint64_t)p->net, mac, i };
+		if (p->host >= 0)
+			sp->holds[(size_t)p->host * sp->n_nets + (size_t)p->net] = true;
+	}
+	find_dups(sp, ia, sp->n_ports, dup_addr);
+	find_dups(sp, im, sp->n_ports, dup_mac);
+}
+
+/* MTU: given, it must fit every holding host's underlay with the VXLAN
+ * overhead; omitted, it is derived from the smallest such underlay. */
+static void check_mtu(struct sp *sp, struct sp_network *n, size_t ni)
+{
+	unsigned min = 1500;
+	size_t min_host = SIZE_MAX;
+
+	for (size_t h = 0; h < sp->n_hosts; h++) {
+		const struct sp_host *host = &sp->hosts[h];
+
+		if (!sp->holds[h * sp->n_nets + ni])
+			continue;
+		if (min_host == SIZE_MAX || host->underlay_mtu < min) {
+			min = host->underlay_mtu;
+			min_host = h;
+		}
+		if (n->mtu_given && n->mtu && n->mtu + VXC_VXLAN_OVERHEAD > host->underlay_mtu)
+			sp_err(sp, &n->o, "mtu", "network \"%s\": MTU %u plus %d bytes of VXLAN "
+			       "overhead exceeds underlay_mtu %u of host \"%s\", which holds it; "
+			       "lower mtu to %u or raise that host's underlay_mtu", n->o.name, n->mtu,
+			       VXC_VXLAN_OVERHEAD, host->underlay_mtu, sp_nm(&host->o),
+			       host->underlay_mtu - VXC_VXLAN_OVERHEAD);
+	}
+	if (n->mtu_given)
+		return;
+	n->mtu = min - VXC_VXLAN_OVERHEAD;
+	if (n->mtu < SP_MTU_MIN)
+		sp_err(sp, &n->o, NULL, "network \"%s\": the derived MTU %u (underlay_mtu %u of host "
+		       "\"%s\" minus %d) is below %d; raise that host's underlay_mtu", n->o.name,
+		       n->mtu, min, sp_nm(&sp->hosts[min_host].o), VXC_VXLAN_OVERHEAD, SP_MTU_MIN);
+}
+
+/* Routers' gateway ports all share the provider bridge. */
+static void dup_gw_mac(struct sp *sp, size_t first, size_t dup)
+{
+	char mac[VXC_MACSTR];
+
+	sp_err(sp, &sp->routers[dup].o, "name", "derived gateway MAC %s of router \"%s\" collides "
+	       "with router \"%s\" (line %u); rename one of them",
+	       vxc_mac_str(&sp->routers[dup].gw_mac, mac), sp->routers[dup].o.name,
+	       sp->routers[first].o.name, line_of(&sp->routers[first].o, "name"));
+}
+
+static void check_gw_macs(struct sp *sp)
+{
+	struct dup_item *it = vxc_xcalloc(sp->n_routers, sizeof(*it));
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->n_routers; i++) {
+		struct sp_router *r = &sp->routers[i];
+		uint64_t mac = 0;
+
+		if (!r->o.parsed || !r->o.name)
+			continue;
+		sp_derive_mac("router-gw", r->o.name, "provider", &r->gw_mac);
+		for (int b = 0; b < 6; b++)
+			mac = mac << 8 | r->gw_mac.b[b];
+		it[n++] = (struct dup_item){ 0, mac, i };
+	}
+	find_dups(sp, it, n, dup_gw_mac);
+}
+
+/* ---- floating IPs --------------------------------------------------- */
+
+/* The target's network, or -1. */
+static int target_net(const struct sp *sp, const struct sp_fip *f)
+{
+	if (f->target.idx < 0)
+		return -1;
+	if (f->target_kind == VXC_TARGET_LB)
+		return sp->lbs[f->target.idx].net.idx;
+	return sp->insts[f->target.idx].net.idx;
+}
+
+static void resolve_target(struct sp_val *v, struct sp_fip *f)
+{
+	struct sp *sp = v->sp;
+	int in, lb;
+
+	if (f->lb >= 0 || !f->target.at.name)
+		return;
+	in = index_find(&v->insts, f->target.at.name);
+	lb = index_find(&v->lbs, f->target.at.name);
+	if (in >= 0 && lb >= 0) {
+		sp_err(sp, &f->target.at, NULL, "target \"%s\" is both an instance and a load "
+		       "balancer; rename one of them", f->target.at.name);
+	} else if (in >= 0) {
+		f->target.idx = in;
+		f->target_kind = VXC_TARGET_INSTANCE;
+		f->target_addr = sp->insts[in].addr;
+	} else if (lb >= 0) {
+		f->target.idx = lb;
+		f->target_kind = VXC_TARGET_LB;
+		f->target_addr = sp->lbs[lb].vip;
+	} else {
+		sp_err(sp, &f->target.at, NULL, "unknown target \"%s\": no instance or load "
+		       "balancer has that name", f->target.at.name);
+	}
+}
+
+/* The router given, or the one of the target's network; it must be the
+ * router of the target's network. */
+static void resolve_fip_router(struct sp_val *v, struct sp_fip *f)
+{
+	struct sp *sp = v->sp;
+	int ni = target_net(sp, f);
+	const struct sp_network *n = ni >= 0 ? &sp->nets[ni] : NULL;
+
+	if (f->router.at.name) {
+		resolve(sp, &v->routers, &f->router);
+		if (f->router.idx < 0 || !n || n->router == f->router.idx)
+			return;
+		if (n->router < 0)
+			sp_err(sp, &f->router.at, NULL, "target \"%s\" is on network \"%s\", which "
+			       "no router is attached to; add \"%s\" to router \"%s\"'s networks",
+			       f->target.at.name, n->o.name, n->o.name, f->router.at.name);
+		else
+			sp_err(sp, &f->router.at, NULL, "target \"%s\" is on network \"%s\", which "
+			       "is attached to router \"%s\", not \"%s\"; a floating IP is held by "
+			       "the router of its target's network", f->target.at.name, n->o.name,
+			       sp_nm(&sp->routers[n->router].o), f->router.at.name);
+		f->router.idx = -1;
+		return;
+	}
+	if (!n)
+		return;
+	f->router.idx = n->router;
+	if (n->router < 0)
+		sp_err(sp, f->lb >= 0 ? &f->o : &f->target.at, f->lb >= 0 ? f->addr_key : NULL,
+		       "%s \"%s\" is on network \"%s\", which no router is attached to; a floating "
+		       "IP needs one: add \"%s\" to a router's networks",
+		       f->target_kind == VXC_TARGET_LB ? "load balancer" : "target",
+		       f->target.at.name, n->o.name, n->o.name);
+}
+
+static void check_fip_addr(struct sp *sp, struct sp_fip *f)
+{
+	const struct sp_provider *pv = sp->prov;
+	char ip[VXC_IPSTR], a[VXC_IPSTR], b[VXC_IPSTR];
+	uint32_t h = ntohl(f->addr.s_addr);
+
+	if (!pv || !f->addr_ok)
+		return;
+	vxc_ip_str(f->addr, ip);
+	if (pv->range_ok && (h < ntohl(pv->first.s_addr) || h > ntohl(pv->last.s_addr)))
+		sp_err(sp, &f->o, f->addr_key, "floating IP %s is outside the provider range %s..%s; "
+		       "pick one inside it", ip, vxc_ip_str(pv->first, a), vxc_ip_str(pv->last, b));
+	else if (pv->gateway_ok && f->addr.s_addr == pv->gateway.s_addr)
+		sp_err(sp, &f->o, f->addr_key, "floating IP %s is the provider gateway; pick another",
+		       ip);
+	else
+		for (size_t i = 0; i < sp->n_routers; i++) {
+			const struct sp_router *r = &sp->routers[i];
+
+			if (!r->o.parsed || !r->external_ok || r->external.s_addr != f->addr.s_addr)
+				continue;
+			sp_err(sp, &f->o, f->addr_key, "floating IP %s is the external address of "
+			       "router \"%s\" (line %u); pick another", ip, sp_nm(&r->o),
+			       line_of(&r->o, "external"));
+			break;
+		}
+}
+
+/* The one further down the file is the duplicate. */
+static void later_first(const struct sp_fip **a, const struct sp_fip **b)
+{
+	if (line_of(&(*a)->o, (*a)->addr_key) > line_of(&(*b)->o, (*b)->addr_key)) {
+		const struct sp_fip *t = *a;
+
+		*a = *b;
+		*b = t;
+	}
+}
+
+static void dup_fip(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_fip *a = &sp->fips[first], *b = &sp->fips[dup];
+	char ip[VXC_IPSTR];
+
+	later_first(&a, &b);
+	sp_err(sp, &b->o, b->addr_key, "floating IP %s is already used (line %u); every floating "
+	       "IP maps to one target", vxc_ip_str(b->addr, ip), line_of(&a->o, a->addr_key));
+}
+
+/* One floating IP per target: SNAT of the target's own traffic must pick
+ * exactly one address. */
+static void dup_target(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_fip *a = &sp->fips[first], *b = &sp->fips[dup];
+	char ip[VXC_IPSTR];
+
+	later_first(&a, &b);
+	sp_err(sp, b->lb >= 0 ? &b->o : &b->target.at, b->lb >= 0 ? b->addr_key : NULL,
+	       "%s \"%s\" already has floating IP %s (line %u); give a target one floating IP",
+	       b->target_kind == VXC_TARGET_LB ? "load balancer" : "instance", b->target.at.name,
+	       vxc_ip_str(a->addr, ip), line_of(&a->o, a->addr_key));
+}
+
+static void check_fips(struct sp_val *v)
+{
+	struct sp *sp = v->sp;
+	struct dup_item *ia = vxc_xcalloc(sp->n_fips, sizeof(*ia));
+	struct dup_item *it = vxc_xcalloc(sp->n_fips, sizeof(*it));
+	size_t na = 0, nt = 0;
+
+	for (size_t i = 0; i < sp->n_fips; i++) {
+		struct sp_fip *f = &sp->fips[i];
+
+		if (!f->o.parsed)
+			continue;
+		if (f->lb >= 0)
+			f->target_addr = sp->lbs[f->lb].vip;
+		resolve_target(v, f);
+		resolve_fip_router(v, f);
+		check_fip_addr(sp, f);
+		if (f->addr_ok)
+			ia[na++] = (struct dup_item){ 0, ntohl(f->addr.s_addr), i };
+		if (f->target.idx >= 0)
+			it[nt++] = (struct dup_item){ (uint64_t)f->target_kind,
+						      (uint64_t)f->target.idx, i };
+	}
+	find_dups(sp, ia, na, dup_fip);
+	find_dups(sp, it, nt, dup_target);
+}
+
+void sp_validate(struct sp *sp)
+{
+	struct sp_val v = { .sp = sp };
+
+	index_build(sp, &v.hosts, "host", sp->hosts, sp->n_hosts, sizeof(*sp->hosts));
+	index_build(sp, &v.nets, "network", sp->nets, sp->n_nets, sizeof(*sp->nets));
+	index_build(sp, &v.routers, "router", sp->routers, sp->n_routers, sizeof(*sp->routers));
+	index_build(sp, &v.insts, "instance", sp->insts, sp->n_insts, sizeof(*sp->insts));
+	index_build(sp, &v.lbs, "load balancer", sp->lbs, sp->n_lbs, sizeof(*sp->lbs));
+	check_hosts(sp);
+	check_provider(sp);
+	check_networks(sp);
+	check_routers(&v);
+	check_instances(&v);
+	check_lbs(&v);
+	collect_ports(sp);
+	check_ports(sp);
+	for (size_t i = 0; i < sp->n_nets; i++)
+		if (sp->nets[i].o.parsed && sp->nets[i].o.name)
+			check_mtu(sp, &sp->nets[i], i);
+	check_gw_macs(sp);
+	check_fips(&v);
+	free(v.hosts.e);
+	free(v.nets.e);
+	free(v.routers.e);
+	free(v.insts.e);
+	free(v.lbs.e);
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Every built plugin exports exactly one symbol, its descriptor, and loads
+# cleanly (no unresolved symbols, accepted by the loader). TAP output.
+set -uo pipefail
+build=${VXC_TOP_BUILDDIR:?}
+mapfile -t plugins < <(find "$build/plugins" -path '*/.libs/*.so' -type f | sort)
+dir=$(mktemp -d /tmp/vxc-abi-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+chmod 0755 "$dir"
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }
+
+if [ ${#plugins[@]} -eq 0 ]; then
+	echo "1..0 # SKIP no plugin was built"
+	exit 0
+fi
+for so in "${plugins[@]}"; do
+	name=${so##*/}
+	exports=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^_' | sort | tr '\n' ' ')
+	if [ "$exports" = "vxc_plugin_descriptor " ]; then
+		ok "$name exports only vxc_plugin_descriptor"
+	else
+		notok "$name exports: $exports"
+	fi
+	install -m 0755 "$so" "$dir/$name"
+done
+printf 'plugin_dir = "%s";\nstate_dir = "%s/state";\n' "$dir" "$dir" >"$dir/node.conf"
+out=$("$build/core/vxcloud" --config "$dir/node.conf" --json plugins)
+rc=$?
+if [ $rc -eq 0 ]; then ok "the loader accepts all ${#plugins[@]} plugins"; else notok "vxcloud plugins exited $rc: $out"; fi
+for so in "${plugins[@]}"; do
+	name=${so##*/}
+	if grep -q "\"file\":\"$dir/$name\",\"driver\":\"${name%.so}\"" <<<"$out"; then
+		ok "vxcloud plugins lists driver ${name%.so}"
+	else
+		notok "vxcloud plugins does not list ${name%.so}: $out"
+	fi
+done
+echo "1..$n"
+[ $fail -eq 0 ]
