@@ -816,6 +816,7 @@ static const char *addrs_desc(struct nl_sock *s, const char *dev, char *buf, siz
 			    rtnl_addr_get_family(a) != AF_INET || v->n >= 64)
 				continue;
 			nl_addr2str(rtnl_addr_get_local(a), t, sizeof(t));
+			t[strcspn(t, "/")] = '\0'; /* libnl adds a prefix length */
 			snprintf(v->v[v->n++], 40, "%s/%d", t, rtnl_addr_get_prefixlen(a));
 		}
 		nl_cache_free(cache);
