@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
-	iproute2 iptables nftables conntrack haproxy keepalived busybox-static
+	iproute2 iputils-ping iptables nftables conntrack haproxy keepalived busybox-static
 	clang libclang-rt-14-dev
 )
 missing=()

@@ -96,8 +96,8 @@ static int make_dir_shared(vxc_ctx *ctx, const char *dir)
 			return vxc_ctx_error(ctx, -e, "netns dir %s: make shared mount: %s", dir,
 					     strerror(e));
 		if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
-			return vxc_ctx_error(ctx, -errno, "netns dir %s: bind mount onto itself: %s",
-					     dir, strerror(errno));
+			return vxc_ctx_error(ctx, -errno, "netns dir %s: bind mount onto "
+					     "itself: %s", dir, strerror(errno));
 		bound = 1;
 	}
 	return 0;

@@ -171,8 +171,10 @@ static int collect(vxc_ctx *ctx, const char *name, int rfd, pid_t *pid)
 			break;
 		if (m.step == STEP_PID)
 			*pid = m.val;
-		else if (!err && m.step > STEP_PID && m.step <= STEP_EXEC)
-			err = m.val, step = m.step;
+		else if (!err && m.step > STEP_PID && m.step <= STEP_EXEC) {
+			err = m.val;
+			step = m.step;
+		}
 	}
 	if (err)
 		return vxc_ctx_error(ctx, -err, "spawn %s: %s: %s", name, step_names[step],

@@ -437,8 +437,8 @@ static int ensure_route(struct veth_run *run)
 		r = fail(run, r, "set the default route via", want);
 	} else {
 		if (rt)
-			vxc_ctx_change(run->ctx, "%s: replace the default route via %s with one via %s",
-				       run->who, was, want);
+			vxc_ctx_change(run->ctx, "%s: replace the default route via %s with "
+				       "one via %s", run->who, was, want);
 		else
 			vxc_ctx_change(run->ctx, "%s: add default route via %s", run->who, want);
 		r = 0;

@@ -69,8 +69,8 @@ struct nlt_link nlt_link(const char *nsfile, const char *ifname)
 		if (a && nl_addr_get_len(a) == 6) {
 			const unsigned char *b = nl_addr_get_binary_addr(a);
 
-			snprintf(st.mac, sizeof(st.mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1],
-				 b[2], b[3], b[4], b[5]);
+			snprintf(st.mac, sizeof(st.mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0],
+				 b[1], b[2], b[3], b[4], b[5]);
 		}
 		snprintf(st.alias, sizeof(st.alias), "%s", al ? al : "");
 		rtnl_link_put(l);
@@ -98,7 +98,9 @@ void nlt_addrs(const char *nsfile, const char *ifname, char *out, size_t len)
 			if (rtnl_addr_get_ifindex(a) != idx || rtnl_addr_get_family(a) != AF_INET)
 				continue;
 			nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf));
-			snprintf(out + strlen(out), len - strlen(out), "%s%s", *out ? " " : "", buf);
+			size_t used = strlen(out);
+
+			snprintf(out + used, len - used, "%s%s", used ? " " : "", buf);
 		}
 		nl_cache_free(cache);
 	}

@@ -226,7 +226,8 @@ static void test_veth(void)
 	ok(r == 0 && ctx.n_changes == 0, "second ensure: no changes (%u)", ctx.n_changes);
 
 	/* Tamper: MTU on both ends, an extra address, the default route. */
-	ok(nlt_set_mtu(nsf(ns_inst), "eth0", 1400) == 0 && nlt_set_mtu(nsf(ns_host), if_host, 1500) == 0,
+	ok(nlt_set_mtu(nsf(ns_inst), "eth0", 1400) == 0 &&
+		   nlt_set_mtu(nsf(ns_host), if_host, 1500) == 0,
 	   "tamper: MTUs changed behind vxcloud's back");
 	ok(nlt_add_addr(nsf(ns_inst), "eth0", "10.99.0.77/24") == 0, "tamper: extra address added");
 	ok(nlt_del_default_route(nsf(ns_inst)) == 0, "tamper: default route removed");
@@ -261,14 +262,16 @@ static void test_veth(void)
 	ok(vxc_veth_ensure(&ctx, &v, 0) == 0 && ctx.n_changes == 0, "then no changes again");
 
 	/* Somebody else's interface under the same name is never taken over. */
-	ok(nlt_add_plain_veth(nsf(ns_host), if_foreign) == 0, "a foreign veth %s exists", if_foreign);
+	ok(nlt_add_plain_veth(nsf(ns_host), if_foreign) == 0, "a foreign veth %s exists",
+	   if_foreign);
 	v.host_if = if_foreign;
 	vxc_ctx_reset(&ctx);
 	r = vxc_veth_ensure(&ctx, &v, 0);
 	ok(r == -EEXIST && ctx.n_changes == 0, "ensure refuses a foreign interface (%d)", r);
 	printf("# %s\n", ctx.errmsg ? ctx.errmsg : "(no message)");
 	ok(ctx.errmsg && strstr(ctx.errmsg, if_foreign), "the message names the interface");
-	ok(nlt_link(nsf(ns_host), if_foreign).alias[0] == '\0', "the foreign interface is untouched");
+	ok(nlt_link(nsf(ns_host), if_foreign).alias[0] == '\0',
+	   "the foreign interface is untouched");
 	v.host_if = if_host;
 
 	close(fd);
@@ -385,13 +388,10 @@ static void test_process(void)
 static void test_delete(void)
 {
 	char listed[256] = "";
-	int saved_ok;
 
 	ok(vxc_netns_delete(&ctx, ns_inst) == 0, "delete %s", ns_inst);
 	ok(vxc_netns_open(&ctx, ns_inst) == -ENOENT, "it is gone");
 	ok(vxc_netns_delete(&ctx, ns_inst) == 0, "delete again: 0");
-	saved_ok = 1;
-	(void)saved_ok;
 	vxc_netns_list(&ctx, prefix, collect_name, listed);
 	is_str(listed, ns_host, "only the host namespace is left");
 }
