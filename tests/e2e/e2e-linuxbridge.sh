@@ -4,7 +4,10 @@
 #   - instances on two hosts in one tenant network reach each other over
 #     VXLAN (ping, and TCP: busybox httpd / busybox nc);
 #   - the router on a third host answers on the tenant gateway, and on its
-#     external address from the provider network;
+#     external address from the provider network; with the nftables NAT
+#     driver built, a router with SNAT takes its tenant out to the provider
+#     network and a floating IP (a /32 on its gateway port) brings the
+#     provider network in;
 #   - two tenants with the same CIDR on different VNIs stay isolated;
 #   - a fourth host added to the spec and applied everywhere is reachable;
 #   - removing an instance removes its fdb entries on every host;
@@ -18,7 +21,16 @@ vxt_init
 vxt_add_host h1 192.0.2.1/24
 vxt_add_host h2 192.0.2.2/24
 vxt_add_host h3 192.0.2.3/24
-vxt_add_client 203.0.113.100/24
+vxt_add_client 203.0.113.100/24 203.0.113.1/24
+
+# SNAT and floating IPs need a NAT driver (nftables here) on the router host.
+if [ -f "$VXT_BUILDDIR/plugins/nat/nftables/.libs/nftables.so" ]; then
+	NAT=nftables RED_SNAT=true
+	FIPS='floating_ips = ( { address = "203.0.113.20"; router = "red"; target = "r1"; } );'
+else
+	NAT= RED_SNAT=false FIPS=
+	vxt_diag "nftables NAT driver not built: SNAT and floating IP checks left out"
+fi
 
 www="$VXT_WORK/www"
 mkdir -p "$www"
@@ -26,7 +38,8 @@ echo "hello from a2" >"$www/index.html"
 
 # Blue and red both use 10.0.0.0/24. Blue: a1@h1 .5, a2@h2 .6 (HTTP on
 # 8080); red: r1@h1 .6 -- blue a2's address, on a1's own host --, r2@h2 .7.
-# Both routers on h3, without SNAT (no NAT driver here).
+# Both routers on h3; red's with SNAT and a floating IP for r1 when a NAT
+# driver is there (blue's never: it shows SNAT is what lets a tenant out).
 spec() { # EXTRA_HOSTS EXTRA_INSTANCES WITH_A2
 	local with_a2=$3
 	{
@@ -45,8 +58,10 @@ networks = (
 );
 routers = (
   { name = "blue"; host = "h3"; external = "203.0.113.10"; networks = [ "blue" ]; snat = false; },
-  { name = "red";  host = "h3"; external = "203.0.113.11"; networks = [ "red" ];  snat = false; }
+  { name = "red";  host = "h3"; external = "203.0.113.11"; networks = [ "red" ];
+    snat = $RED_SNAT; }
 );
+$FIPS
 instances = (
   { name = "a1"; kind = "container"; host = "h1"; network = "blue"; address = "10.0.0.5";
     command = [ "sleep", "infinity" ]; },
@@ -89,7 +104,11 @@ http_get() { # HOST NS ADDR: the body of GET / from ADDR:8080 (busybox nc;
 }
 
 for h in h1 h2 h3; do
-	vxt_node_conf "$h" >/dev/null
+	if [ "$h" = h3 ]; then
+		vxt_node_conf "$h" nat="$NAT" >/dev/null
+	else
+		vxt_node_conf "$h" >/dev/null
+	fi
 	declare "before_$h=$(vxt_snapshot "$h")"
 done
 
@@ -110,6 +129,18 @@ vxt_is "... which is blue's router" "$(neigh_mac h1 vxi-a1 10.0.0.1)" \
 vxt_ok "the router answers on its external address from the provider network" \
 	vxt_ns client ping -c 2 -W 5 203.0.113.10
 vxt_ok "blue's router reaches a2 (h2)" vxt_inst_ns h3 vxr-blue ping -c 2 -W 5 10.0.0.6
+
+if [ -n "$NAT" ]; then
+	vxt_is "red's gateway port holds the floating IP as a /32" \
+		"$(vxt_inst_ns h3 vxr-red ip -o -4 addr show dev gw0 | awk '{print $4}' | sort | tr '\n' ' ')" \
+		"203.0.113.11/24 203.0.113.20/32 "
+	vxt_ok "r1 (red, h1) reaches the provider network through its router's SNAT" \
+		vxt_inst_ns h1 vxi-r1 ping -c 2 -W 5 203.0.113.100
+	vxt_fail "a1 (blue, router without SNAT) does not" \
+		vxt_inst_ns h1 vxi-a1 ping -c 2 -W 2 203.0.113.100
+	vxt_ok "the provider network reaches r1 through floating IP 203.0.113.20" \
+		vxt_ns client ping -c 2 -W 5 203.0.113.20
+fi
 
 # ---- two tenants, one CIDR ---------------------------------------------
 vxt_is "a1's 10.0.0.6 is blue a2 on h2, not red r1 next to it on h1" \
