@@ -3,7 +3,8 @@
 # command, on one simulated host (h1) of a spec whose other hosts only
 # exist as tunnel addresses: apply, apply again ("no changes"), a dry run
 # that changes nothing, status, change the MTU, add a remote host, remove a
-# remote port, repair drift, destroy -- which must leave h1 exactly as it was
+# remote port, repair drift, the driver's settings (vxlan_port, neigh_proxy),
+# destroy -- which must leave h1 exactly as it was
 # and never touch what vxcloud did not make (the uplink, a foreign bridge).
 # Kernel state is read back with ip/bridge inside the test's namespaces.
 set -u
@@ -60,7 +61,7 @@ fdb_to() { # REMOTE: how many static entries of vx-blue point at it
 	vxt_ns h1 bridge fdb show dev vx-blue 2>/dev/null | grep -c "dst $1 self permanent"
 }
 vxlan_of() {
-	vxt_ns h1 ip -d -o link show dev vx-blue | grep -oE 'vxlan id [0-9]+|local [0-9.]+|dstport [0-9]+|nolearning' |
+	vxt_ns h1 ip -d -o link show dev vx-blue | grep -oE 'vxlan id [0-9]+|local [0-9.]+|dstport [0-9]+|nolearning( proxy)?' |
 		tr '\n' ' '
 }
 alias_of() {
@@ -148,6 +149,28 @@ vxt_ok "status names the MTU" grep -q "rp-blue: mtu 1300 -> 1400" <<<"$out"
 vxt_ok "apply repairs" vxt_vxcloud h1 apply
 vxt_is "flood entry back" "$(fdb_to $H4)" 2
 vxt_ok "status: in sync again" vxt_vxcloud h1 status
+
+# The driver's settings: another UDP port and ARP answered locally. Both are
+# fixed when a VXLAN device is made, so the device is replaced (and its fdb
+# programmed again).
+vxt_node_conf h1 linuxbridge.vxlan_port=70000 >/dev/null
+vxt_fail "validate refuses vxlan_port 70000" vxt_vxcloud h1 validate
+vxt_node_conf h1 linuxbridge.vxlan_port=4790 linuxbridge.neigh_proxy=true >/dev/null
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply with vxlan_port 4790, neigh_proxy on replaces the device" \
+	grep -q "replace vxlan vx-blue" <<<"$out"
+vxt_is "vxlan: port 4790, proxy on" "$(vxlan_of)" \
+	"vxlan id 1001 local 192.0.2.1 dstport 4790 nolearning proxy "
+vxt_is "fdb programmed again" "$(fdb_to $H4)" 2
+vxt_is "a permanent neighbour entry for the remote port" \
+	"$(vxt_ns h1 ip neigh show dev vx-blue nud permanent | awk '{print $1}')" "10.0.0.11"
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply again: no changes" grep -q "no changes" <<<"$out"
+vxt_node_conf h1 >/dev/null
+vxt_ok "back to the defaults" vxt_vxcloud h1 apply
+vxt_is "vxlan: port 4789, proxy off" "$(vxlan_of)" \
+	"vxlan id 1001 local 192.0.2.1 dstport 4789 nolearning "
+vxt_is "no neighbour entries" "$(vxt_ns h1 ip neigh show dev vx-blue nud permanent)" ""
 
 # Destroy: everything vxcloud made goes, nothing else.
 vxt_ok "destroy" vxt_vxcloud h1 destroy
