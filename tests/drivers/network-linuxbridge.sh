@@ -61,7 +61,8 @@ fdb_to() { # REMOTE: how many static entries of vx-blue point at it
 	vxt_ns h1 bridge fdb show dev vx-blue 2>/dev/null | grep -c "dst $1 self permanent"
 }
 vxlan_of() {
-	vxt_ns h1 ip -d -o link show dev vx-blue | grep -oE 'vxlan id [0-9]+|local [0-9.]+|dstport [0-9]+|nolearning( proxy)?' |
+	vxt_ns h1 ip -d -o link show dev vx-blue |
+		grep -oE 'vxlan id [0-9]+|local [0-9.]+|dstport [0-9]+|nolearning( proxy)?' |
 		tr '\n' ' '
 }
 alias_of() {
@@ -80,7 +81,8 @@ vxt_node_conf h1 >/dev/null
 vxt_ok "validate" vxt_vxcloud h1 validate
 
 out=$(vxt_vxcloud h1 plan 2>&1)
-vxt_ok "plan lists the bridge it would create" grep -q "network blue: create bridge vb-blue" <<<"$out"
+vxt_ok "plan lists the bridge it would create" \
+	grep -q "network blue: create bridge vb-blue" <<<"$out"
 vxt_is "plan changes nothing" "$(vxt_snapshot h1)" "$before"
 
 vxt_ok "apply" vxt_vxcloud h1 apply
