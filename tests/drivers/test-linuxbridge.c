@@ -977,7 +977,10 @@ static void remove_leftovers(void)
 
 static void cleanup(void)
 {
-	/* The network namespace and the mounts die with the process. */
+	/* The network namespace and the mounts die with the process; the
+	 * namespace directory is still mounted onto itself until then. */
+	while (umount2(nsdir, MNT_DETACH) == 0)
+		;
 	rmdir(nsdir);
 	rmdir(statedir);
 	rmdir(tmpdir);
