@@ -39,8 +39,15 @@ void nat_hash_free(struct nat_hash *h)
 
 static size_t slot_of(uint32_t key, size_t mask)
 {
-	/* Fibonacci hashing: consecutive addresses spread over the table. */
-	return (size_t)((key * 2654435769u) >> 7) & mask;
+	/* murmur3's finaliser: every bit of the address (stored in network
+	 * byte order, so neighbours differ in the high bits) reaches the
+	 * low bits used as the slot. */
+	key ^= key >> 16;
+	key *= 0x85ebca6bu;
+	key ^= key >> 13;
+	key *= 0xc2b2ae35u;
+	key ^= key >> 16;
+	return (size_t)key & mask;
 }
 
 static int grow(struct nat_hash *h)
