@@ -33,6 +33,7 @@ struct sp_obj {
 	char path[SP_PATHSZ];
 	const char *name;
 	bool parsed; /* a group whose settings were read; the checks skip others */
+	bool dup;    /* its name repeats an earlier one of its kind */
 };
 
 /* A reference by name; idx is -1 until resolved (or when unknown). */
@@ -149,10 +150,18 @@ struct sp_port {
 	struct vxc_mac mac;
 };
 
+/* A message held back until the end, so they come out in line order. */
+struct sp_msg {
+	const char *file;
+	int line;
+	size_t seq;
+	char *text; /* "field: message" */
+};
+
 struct sp {
 	const char *file;     /* name for messages when libconfig has none */
-	struct vxc_diag *diag;
-	size_t n_err;
+	struct sp_msg *msgs;
+	size_t n_err, cap_msgs;
 	struct sp_host *hosts;
 	size_t n_hosts;
 	struct sp_provider *prov; /* NULL when the spec has none */
@@ -179,6 +188,62 @@ void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *
 const char *sp_nm(const struct sp_obj *o);
 /* The closest of n candidates (edit distance at most 2), or NULL. */
 const char *sp_suggest(const char *word, const char *const *cands, size_t n);
+
+/* Hands the messages to diag, sorted by file order of lines. */
+void sp_flush(struct sp *sp, struct vxc_diag *diag);
+
+/* ---- value readers (spec_value.c) ---------------------------------- */
+
+enum sp_type { SP_STR, SP_INT, SP_BOOL, SP_STRS, SP_GROUP, SP_LIST };
+
+/* One known setting of an object; tables end with a NULL name. */
+struct sp_key {
+	const char *name;
+	enum sp_type type;
+	bool required;
+	const char *example; /* shown when a required key is missing */
+};
+
+/* How a kind's name turns into its longest kernel name. */
+struct sp_name_rule {
+	const char *kind;
+	const char *prefix;  /* of the derived interface name */
+	const char *derived; /* what that interface is */
+};
+
+const char *sp_have_name(const config_setting_t *s);
+void sp_child_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting_t *cs,
+		  const char *key);
+void sp_elem_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting_t *cs,
+		 const char *key, size_t i);
+/* Unknown keys (with a suggestion), wrong types, missing required keys. */
+void sp_check_keys(struct sp *sp, const struct sp_obj *o, const char *what,
+		   const struct sp_key *keys);
+/* A member of the wanted type, or NULL (absent or wrong type). */
+const config_setting_t *sp_member(const struct sp_obj *o, const char *key, enum sp_type t);
+const char *sp_get_str(const struct sp_obj *o, const char *key);
+/* *out = def when absent; false when present but out of range. */
+bool sp_get_uint(struct sp *sp, const struct sp_obj *o, const char *key, long long min,
+		 long long max, unsigned def, unsigned *out);
+bool sp_get_bool(const struct sp_obj *o, const char *key, bool def);
+bool sp_parse_addr(struct sp *sp, const struct sp_obj *o, const char *key, const char *text,
+		   struct in_addr *out);
+bool sp_get_addr(struct sp *sp, const struct sp_obj *o, const char *key, struct in_addr *out);
+bool sp_get_prefix(struct sp *sp, const struct sp_obj *o, const char *key,
+		   struct vxc_prefix *out);
+bool sp_get_mac(struct sp *sp, const struct sp_obj *o, const char *key, struct vxc_mac *out);
+bool sp_get_ifname(struct sp *sp, const struct sp_obj *o, const char *key, const char **out);
+void sp_get_name(struct sp *sp, struct sp_obj *o, const struct sp_name_rule *r);
+void sp_get_host_name(struct sp *sp, struct sp_obj *o);
+void sp_get_ref(const struct sp_obj *o, const char *key, struct sp_ref *ref);
+int sp_get_enum(struct sp *sp, const struct sp_obj *o, const char *key,
+		const char *const *words, size_t n, int def);
+/* Each element of a list of groups gets an sp_obj (the first member of
+ * every raw struct) with its path, and is parsed by fn. */
+void *sp_parse_list(struct sp *sp, const struct sp_obj *parent, const char *key,
+		    size_t elsize, size_t *n, void (*fn)(struct sp *, void *));
+
+/* ---- the steps ------------------------------------------------------ */
 
 void sp_parse(struct sp *sp, const config_setting_t *root);
 void sp_validate(struct sp *sp);

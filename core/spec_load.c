@@ -17,16 +17,24 @@
 void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *fmt, ...)
 {
 	const config_setting_t *at = o->cs;
-	const char *file = NULL;
+	struct sp_msg *m;
 	char field[SP_PATHSZ + 64], what[1024];
 	va_list ap;
-	int line = 0;
 
+	if (sp->n_err == sp->cap_msgs) {
+		sp->cap_msgs = sp->cap_msgs ? 2 * sp->cap_msgs : 16;
+		sp->msgs = vxc_xrealloc(sp->msgs, sp->cap_msgs * sizeof(*sp->msgs));
+	}
+	m = &sp->msgs[sp->n_err];
+	m->seq = sp->n_err++;
+	m->file = sp->file;
+	m->line = 0;
 	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
 		at = config_setting_get_member(at, key);
 	if (at) {
-		line = (int)config_setting_source_line(at);
-		file = config_setting_source_file(at);
+		m->line = (int)config_setting_source_line(at);
+		if (config_setting_source_file(at))
+			m->file = config_setting_source_file(at);
 	}
 	if (key)
 		snprintf(field, sizeof(field), "%s%s%s", o->path, o->path[0] ? "." : "", key);
@@ -35,8 +43,26 @@ void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	vxc_diag_add(sp->diag, file ? file : sp->file, line, field[0] ? field : NULL, "%s", what);
-	sp->n_err++;
+	m->text = vxc_xasprintf("%s%s%s", field, field[0] ? ": " : "", what);
+}
+
+static int msg_cmp(const void *pa, const void *pb)
+{
+	const struct sp_msg *a = pa, *b = pb;
+
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void sp_flush(struct sp *sp, struct vxc_diag *diag)
+{
+	if (!sp->n_err)
+		return;
+	qsort(sp->msgs, sp->n_err, sizeof(*sp->msgs), msg_cmp);
+	for (size_t i = 0; i < sp->n_err; i++)
+		vxc_diag_add(diag, sp->msgs[i].file, sp->msgs[i].line, NULL, "%s",
+			     sp->msgs[i].text);
 }
 
 const char *sp_nm(const struct sp_obj *o)
@@ -128,6 +154,9 @@ void sp_fini(struct sp *sp)
 	free(sp->fips);
 	free(sp->ports);
 	free(sp->holds);
+	for (size_t i = 0; i < sp->n_err; i++)
+		free(sp->msgs[i].text);
+	free(sp->msgs);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -136,13 +165,14 @@ void sp_fini(struct sp *sp)
 static int load_config(config_t *cfg, const char *name, struct vxc_spec **out,
 		       struct vxc_diag *diag)
 {
-	struct sp sp = { .file = name, .diag = diag };
+	struct sp sp = { .file = name };
 	int r = -EINVAL;
 
 	/* validation skips values that failed to parse, so both always run
 	 * and one pass reports everything */
 	sp_parse(&sp, config_root_setting(cfg));
 	sp_validate(&sp);
+	sp_flush(&sp, diag);
 	if (!sp.n_err) {
 		*out = sp_build(&sp, name);
 		r = 0;
@@ -156,7 +186,7 @@ static void syntax_error(const config_t *cfg, const char *name, struct vxc_diag 
 	const char *file = config_error_file(cfg);
 
 	vxc_diag_add(diag, file ? file : name, config_error_line(cfg), NULL,
-		     "syntax error: %s; fix the spec's libconfig syntax (settings end with ';', "
+		     "cannot parse the spec: %s; fix its libconfig syntax (settings end with ';', "
 		     "strings are quoted, groups use { }, lists ( ), arrays [ ])",
 		     config_error_text(cfg) ? config_error_text(cfg) : "unreadable");
 }

@@ -104,8 +104,10 @@ static void index_build(struct sp *sp, struct name_idx *ix, const char *kind, vo
 	for (size_t i = 0; i < ix->n; i++) {
 		if (k && !strcmp(ix->e[k - 1].name, ix->e[i].name)) {
 			const struct sp_obj *first = obj_at(arr, elsize, ix->e[k - 1].idx);
+			struct sp_obj *o = obj_at(arr, elsize, ix->e[i].idx);
 
-			sp_err(sp, obj_at(arr, elsize, ix->e[i].idx), "name",
+			o->dup = true;
+			sp_err(sp, o, "name",
 			       "duplicate %s name \"%s\" (first at line %u); every %s needs its own "
 			       "name", kind, ix->e[i].name, line_of(first, "name"), kind);
 			continue;
@@ -524,7 +526,7 @@ static void collect_ports(struct sp *sp)
 	for (size_t i = 0; i < sp->n_routers; i++) {
 		struct sp_router *r = &sp->routers[i];
 
-		for (size_t j = 0; r->o.parsed && r->o.name && j < r->n_nets; j++) {
+		for (size_t j = 0; r->o.parsed && r->o.name && !r->o.dup && j < r->n_nets; j++) {
 			int ni = r->nets[j].idx;
 			struct sp_port p = { .at = &r->nets[j].at, .owner = r->o.name,
 					     .kind = VXC_PORT_ROUTER, .owner_idx = (int)i,
@@ -544,7 +546,8 @@ static void collect_ports(struct sp *sp)
 				     .owner_idx = (int)i, .net = in->net.idx,
 				     .host = in->host.idx, .addr = in->addr, .mac = in->mac };
 
-		if (!in->o.parsed || !in->o.name || !in->addr_ok || (in->mac_given && !in->mac_ok))
+		if (!in->o.parsed || !in->o.name || in->o.dup || !in->addr_ok ||
+		    (in->mac_given && !in->mac_ok))
 			continue;
 		if (!in->mac_given) {
 			p.mac_key = NULL;
@@ -559,7 +562,7 @@ static void collect_ports(struct sp *sp)
 				     .kind = VXC_PORT_LB, .owner_idx = (int)i, .net = lb->net.idx,
 				     .host = lb->host.idx, .addr = lb->vip };
 
-		if (!lb->o.parsed || !lb->o.name || !lb->vip_ok)
+		if (!lb->o.parsed || !lb->o.name || lb->o.dup || !lb->vip_ok)
 			continue;
 		sp_derive_mac("lb", lb->o.name, lb->net.at.name, &p.mac);
 		lb->mac = p.mac;
@@ -673,7 +676,7 @@ static void check_gw_macs(struct sp *sp)
 		struct sp_router *r = &sp->routers[i];
 		uint64_t mac = 0;
 
-		if (!r->o.parsed || !r->o.name)
+		if (!r->o.parsed || !r->o.name || r->o.dup)
 			continue;
 		sp_derive_mac("router-gw", r->o.name, "provider", &r->gw_mac);
 		for (int b = 0; b < 6; b++)

@@ -816,6 +816,7 @@ static const char *addrs_desc(struct nl_sock *s, const char *dev, char *buf, siz
 			    rtnl_addr_get_family(a) != AF_INET || v->n >= 64)
 				continue;
 			nl_addr2str(rtnl_addr_get_local(a), t, sizeof(t));
+			t[strcspn(t, "/")] = '\0'; /* libnl adds a prefix length */
 			snprintf(v->v[v->n++], 40, "%s/%d", t, rtnl_addr_get_prefixlen(a));
 		}
 		nl_cache_free(cache);
@@ -863,13 +864,16 @@ static void check_router(struct inst *in, const char *when, const char *want_add
 		return;
 	snprintf(w, sizeof(w), "veth mtu=1500 up master=%s alias=vxcloud:router:%s", prov.bridge,
 		 rt.name);
-	is_str(link_desc(sk, rt.gw_host_if, d, sizeof(d)), w, "%s: gateway port on the provider bridge", when);
+	is_str(link_desc(sk, rt.gw_host_if, d, sizeof(d)), w,
+	       "%s: gateway port on the provider bridge", when);
 	snprintf(w, sizeof(w), "veth mtu=%u up master=%s alias=vxcloud:router:%s", net.mtu,
 		 net.bridge_if, rt.name);
 	is_str(link_desc(sk, rport.host_if, d, sizeof(d)), w, "%s: network port on its bridge", when);
 	is_str(addrs_desc(s, "gw0", d, sizeof(d)), want_addrs, "%s: gw0 addresses", when);
-	is_str(addrs_desc(s, "t-t1", d, sizeof(d)), "192.168.50.1/24", "%s: t-t1 holds the gateway", when);
-	is_str(default_route(s, d, sizeof(d)), "198.51.100.1", "%s: default route via the provider gateway", when);
+	is_str(addrs_desc(s, "t-t1", d, sizeof(d)), "192.168.50.1/24",
+	       "%s: t-t1 holds the gateway", when);
+	is_str(default_route(s, d, sizeof(d)), "198.51.100.1",
+	       "%s: default route via the provider gateway", when);
 	ok(fwd == 1, "%s: forwarding on", when);
 	nl_socket_free(s);
 }
@@ -973,7 +977,10 @@ static void remove_leftovers(void)
 
 static void cleanup(void)
 {
-	/* The network namespace and the mounts die with the process. */
+	/* The network namespace and the mounts die with the process; the
+	 * namespace directory is still mounted onto itself until then. */
+	while (umount2(nsdir, MNT_DETACH) == 0)
+		;
 	rmdir(nsdir);
 	rmdir(statedir);
 	rmdir(tmpdir);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spec.h"
 #include "spec_int.h"
@@ -34,7 +35,7 @@ static const struct row rows[] = {
 	/* ---- syntax, structure, types ---- */
 	{ "libconfig syntax error with its line",
 	  HOSTS "networks = ( { name = \"n1\"; vni = ; } );\n",
-	  { "t.conf:2: syntax error" } },
+	  { "t.conf:2: cannot parse the spec: syntax error" } },
 	{ "missing required field",
 	  "hosts = ( { name = \"h1\"; } );\n",
 	  { "t.conf:1: hosts[0].tunnel: missing: every host needs \"tunnel\"" } },
@@ -215,7 +216,7 @@ static const struct row rows[] = {
 	{ "provider uplink with a slash",
 	  HOSTS "provider = { bridge = \"brp\"; uplink = \"eth0/1\"; cidr = \"203.0.113.0/24\"; gateway = \"203.0.113.1\"; };\n",
 	  { "t.conf:2: provider.uplink: \"eth0/1\" is not a valid interface name" } },
-	{ "provider uplink with a space",
+	{ "provider bridge with a space",
 	  HOSTS "provider = { bridge = \"br p\"; cidr = \"203.0.113.0/24\"; gateway = \"203.0.113.1\"; };\n",
 	  { "t.conf:2: provider.bridge: \"br p\" is not a valid interface name" } },
 
@@ -399,12 +400,11 @@ static void run_row(const struct row *r)
 	for (size_t i = 0; i < VXC_ARRAY_SIZE(r->want) && r->want[i]; i++)
 		all = all && has_msg(&d, r->want[i]);
 	ok(rc == -EINVAL && !s && all, "rejects: %s", r->what);
-	if (rc != -EINVAL || !all) {
-		for (size_t i = 0; i < VXC_ARRAY_SIZE(r->want) && r->want[i]; i++)
-			if (!has_msg(&d, r->want[i]))
-				printf("#   missing: %s\n", r->want[i]);
-		show(&d);
-	}
+	for (size_t i = 0; i < VXC_ARRAY_SIZE(r->want) && r->want[i]; i++)
+		if (!has_msg(&d, r->want[i]))
+			printf("#   missing: %s\n", r->want[i]);
+	/* always shown: the log doubles as a catalogue of the messages */
+	show(&d);
 	vxc_spec_free(s);
 	vxc_diag_free(&d);
 }
@@ -414,7 +414,8 @@ static void test_several(void)
 	const struct row *r = &rows[VXC_ARRAY_SIZE(rows) - 1];
 	struct vxc_spec *s;
 	struct vxc_diag d;
-	bool all = true;
+	bool all = true, sorted = true;
+	int last = 0;
 
 	vxc_diag_init(&d);
 	vxc_spec_load_buffer(r->text, "t.conf", &s, &d);
@@ -423,6 +424,14 @@ static void test_several(void)
 	ok(all && d.n == 6, "several problems: all six reported in one run (%zu)", d.n);
 	if (!all || d.n != 6)
 		show(&d);
+	for (size_t i = 0; i < d.n; i++) {
+		int line = 0;
+
+		sscanf(d.msgs[i], "t.conf:%d:", &line);
+		sorted = sorted && line >= last;
+		last = line;
+	}
+	ok(sorted, "messages come in line order");
 	vxc_diag_free(&d);
 }
 
@@ -535,6 +544,30 @@ static void test_derived_mac_collision(void)
 		show(&d);
 	vxc_diag_free(&d);
 	free(text);
+}
+
+/* From a file, messages carry the file's own name. */
+static void test_file_messages(void)
+{
+	char path[] = "/tmp/vxc-spec-XXXXXX", want[96];
+	struct vxc_spec *s;
+	struct vxc_diag d;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f) {
+		ok(0, "temporary file");
+		return;
+	}
+	fputs(HOSTS "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.1/24\"; } );\n", f);
+	fclose(f);
+	vxc_diag_init(&d);
+	snprintf(want, sizeof(want), "%s:2: networks[0].cidr: ", path);
+	ok(vxc_spec_load_file(path, &s, &d) == -EINVAL && has_msg(&d, want),
+	   "a file's messages name the file and line");
+	show(&d);
+	vxc_diag_free(&d);
+	unlink(path);
 }
 
 static void test_missing_file(void)
@@ -675,6 +708,7 @@ int main(void)
 	test_several();
 	test_derived_mac_collision();
 	test_missing_file();
+	test_file_messages();
 	test_overlap_allowed();
 	test_defaults();
 	test_seed_model();

@@ -7,7 +7,8 @@
  * datagram synchronously inside sendmsg(), so once the ACK of a chunk's
  * last request is read every error of that chunk has been read too.
  * Chunks stay small enough that their error answers (capped, see
- * NETLINK_CAP_ACK) fit the receive buffer even if all of them fail. */
+ * NETLINK_CAP_ACK, about 800 bytes of buffer each) fit the default receive
+ * buffer (208 KiB) even if all of them fail. */
 #include "config.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@
 
 #include "lbr.h"
 
-#define CHUNK_MSGS 256
+#define CHUNK_MSGS 128
 #define CHUNK_BYTES (32 * 1024)
 #define MSG_MAX 256 /* one request: header and a few attributes */
 

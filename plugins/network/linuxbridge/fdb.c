@@ -172,12 +172,14 @@ static int diff_group(struct fdb_ops *ops, const struct fdb_vec *k, size_t ki, s
 	while (!err && (ki < ke || wi < we)) {
 		int c = ki == ke ? 1 : wi == we ? -1 : cmp_remote(k->v[ki].remote, w->v[wi].remote);
 
-		if (c < 0)
+		if (c < 0) {
 			err = ops_push(ops, OP_DEL, &k->v[ki++], none);
-		else if (c > 0)
+		} else if (c > 0) {
 			err = ops_push(ops, OP_ADD, &w->v[wi++], none);
-		else
-			ki++, wi++;
+		} else {
+			ki++;
+			wi++;
+		}
 	}
 	return err;
 }

@@ -38,6 +38,10 @@ int lbr_sock_open(struct nl_sock **out)
 
 	if (!sk)
 		return -ENOMEM;
+	/* The kernel sizes dump messages by the reader's buffer (up to 32 KiB);
+	 * a VXLAN fdb dump resumes by skipping every entry already sent, so
+	 * few large messages cost much less than many page-sized ones. */
+	nl_socket_set_msg_buf_size(sk, 64 * 1024);
 	err = nl_connect(sk, NETLINK_ROUTE);
 	if (err < 0) {
 		nl_socket_free(sk);
@@ -76,10 +80,15 @@ int lbr_link_claim(struct lbr *p, const char *who, struct rtnl_link *l, const ch
 
 	if (a && !strcmp(a, alias))
 		return 0;
+	if (a && !strncmp(a, VXC_OWNER_MARK, strlen(VXC_OWNER_MARK)))
+		return lbr_error(p, -EEXIST,
+				 "%s: interface %s belongs to another vxcloud object (alias '%s', "
+				 "want '%s'); two objects derive the same name",
+				 who, rtnl_link_get_name(l), a, alias);
 	return lbr_error(p, -EEXIST,
-			 "%s: interface %s exists but was not made by vxcloud (alias '%s', want '%s'); "
+			 "%s: interface %s exists but was not made by vxcloud (no alias '%s'); "
 			 "remove or rename it",
-			 who, rtnl_link_get_name(l), a ? a : "", alias);
+			 who, rtnl_link_get_name(l), alias);
 }
 
 static int mac_is(struct nl_addr *a, const uint8_t *mac)
@@ -234,9 +243,14 @@ int lbr_attach(struct lbr *p, const char *who, const char *ifname, const char *b
 		err = 0;
 		goto out;
 	}
-	if (err < 0) {
+	if (err == -ENODEV) {
 		err = lbr_error(p, err, "%s: cannot attach %s to %s: %s not found", who, ifname,
 				bridge, l ? bridge : ifname);
+		goto out;
+	}
+	if (err < 0) {
+		err = lbr_error(p, err, "%s: cannot attach %s to %s: %s", who, ifname, bridge,
+				strerror(-err));
 		goto out;
 	}
 	if (strcmp(lbr_link_kind(br), "bridge")) {

@@ -146,7 +146,8 @@ static int nb_diff(const struct nb_vec *k, const struct nb_vec *w, struct nb_ops
 		} else {
 			if (memcmp(k->v[ki].mac, w->v[wi].mac, 6))
 				err = op_push(ops, 0, &w->v[wi]);
-			ki++, wi++;
+			ki++;
+			wi++;
 		}
 	}
 	return err;

@@ -203,7 +203,8 @@ static int diff(const struct addrv *have, const struct addrv *want, struct addrv
 			err = push(ops, want->v[j].ip, want->v[j].plen, want->v[j].fip, 0);
 			j++;
 		} else {
-			i++, j++;
+			i++;
+			j++;
 		}
 	}
 	return err;
