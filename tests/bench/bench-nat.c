@@ -336,6 +336,12 @@ static void cleanup(void)
 	while (umount2(nsdir, MNT_DETACH) == 0)
 		;
 	rmdir(nsdir);
+	for (int i = 1; i < 64; i++) { /* nat/nftables' state files */
+		snprintf(p, sizeof(p), "%s/nftables/router-%sb%d.state", statedir, prefix, i);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/nftables", statedir);
+	rmdir(p);
 	rmdir(statedir);
 	rmdir(top);
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <libconfig.h>
@@ -291,6 +292,31 @@ static int exchange(int sfd, const char *dst, uint16_t dport, int rfd, char seen
 /* ------------------------------------------------------------------ */
 /* setup and cleanup                                                    */
 
+/* The drivers' state directories (statedir/DRIVER) and their files. */
+static void remove_state(void)
+{
+	DIR *d = opendir(statedir), *sub;
+	struct dirent *de, *f;
+	static char p[2 * PATH_MAX], q[3 * PATH_MAX];
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", statedir, de->d_name);
+		sub = opendir(p);
+		while (sub && (f = readdir(sub)))
+			if (f->d_name[0] != '.') {
+				snprintf(q, sizeof(q), "%s/%s", p, f->d_name);
+				unlink(q);
+			}
+		if (sub)
+			closedir(sub);
+		rmdir(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void cleanup(void)
 {
 	const char *ns[] = { ns_r, ns_c, ns_sw, ns_i1, ns_i2 };
@@ -303,8 +329,7 @@ static void cleanup(void)
 	while (umount2(nsdir, MNT_DETACH) == 0)
 		;
 	rmdir(nsdir);
-	snprintf(p, sizeof(p), "%s/%s", statedir, dname[0] ? dname : "x");
-	rmdir(p);
+	remove_state();
 	rmdir(statedir);
 	rmdir(top);
 }
@@ -454,6 +479,28 @@ static void t_hairpin(void)
 	ok(exchange(s_i2c2, F1, 7000, s_i1, seen, back) == 0 && !strcmp(seen, F2) &&
 	   !strcmp(back, F1), "hairpin from an instance with its own floating IP: seen as %s",
 	   seen);
+}
+
+/* A new driver instance is what the next `vxcloud apply` process gets:
+ * whatever it remembers from the last one must agree with the kernel, also
+ * when someone changed the ruleset in between. */
+static void t_reopen(void)
+{
+	const char *both[] = { F1 "=" I1, F2 "=" I2, NULL };
+	const char *three[] = { F1 "=" I1, F2 "=" I2, "203.0.113.30=10.0.0.30", NULL };
+
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && n_changes == 0,
+	   "a new driver instance finds nothing to change");
+	set_fips(three);
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && n_changes == 1 &&
+	   changed("bind floating IP 203.0.113.30 -> 10.0.0.30") && state_is_model(),
+	   "a new instance appends one floating IP: one change");
+	set_fips(both);
+	ok(drv_open(&D, "") == 0 && nt_foreign_poke(ns_r) == 0 && apply(0) == 0 &&
+	   n_changes == 1 && changed("unbind floating IP 203.0.113.30") && state_is_model(),
+	   "after a foreign change between two instances: still exactly one change");
+	free(foreign0);
+	foreign0 = nt_foreign_fingerprint(ns_r);
 }
 
 static void t_move(void)
@@ -734,6 +781,7 @@ int main(int argc, char **argv)
 	t_snat();
 	t_bind();
 	t_hairpin();
+	t_reopen();
 	t_move();
 	t_unbind();
 	t_many();

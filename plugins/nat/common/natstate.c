@@ -150,6 +150,29 @@ out_tf:
 	return err;
 }
 
+/* The tail [from, n) against prev's entries by a scan: for an index read
+ * back without its hashes, when only a few floating IPs are appended. */
+#define NAT_SCAN_MAX 64
+
+static int check_tail_scan(const struct vxc_services *svc, vxc_ctx *ctx,
+			   const struct vxc_router *r, struct nat_want *w, size_t from)
+{
+	for (size_t i = from; i < w->n_fips; i++) {
+		uint32_t fa = w->dnat[i].key, ta = w->dnat[i].val;
+		int err = bad_pair(svc, ctx, r, r->fips[i]);
+
+		if (err)
+			return err;
+		for (size_t j = 0; j < i; j++) {
+			if (w->dnat[j].key == fa)
+				return dup_fip(svc, ctx, r, fa);
+			if (w->dnat[j].val == ta)
+				return dup_target(svc, ctx, r, w->dnat[j].key, fa, ta);
+		}
+	}
+	return 0;
+}
+
 /* Each floating IP once, each target once (the SNAT map is keyed by target),
  * none equal to the router's own external address. */
 static int want_fips(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc_router *r,
@@ -173,10 +196,13 @@ static int want_fips(const struct vxc_services *svc, vxc_ctx *ctx, const struct 
 	w->n_fips = n;
 	/* The previous list, unchanged, then new entries: check only those.
 	 * The external address took part in the checks, so it must not move. */
-	if (prev && prev->n <= n && prev->by_fip.keys && prev->external == w->external &&
+	if (prev && prev->n <= n && prev->external == w->external &&
+	    (prev->by_fip.keys || n - prev->n <= NAT_SCAN_MAX) &&
 	    !memcmp(prev->dnat, w->dnat, prev->n * sizeof(*w->dnat))) {
 		w->same_prefix = prev->n;
 		w->extends_prev = 1;
+		if (!prev->by_fip.keys)
+			return check_tail_scan(svc, ctx, r, w, prev->n);
 		return check_range(svc, ctx, r, w, prev->n, (struct nat_hash *)&prev->by_fip,
 				   (struct nat_hash *)&prev->by_target, 0);
 	}
@@ -213,8 +239,10 @@ int nat_index_commit(struct nat_index *prev, struct nat_want *w)
 		prev->cap = cap;
 	}
 	for (size_t i = prev->n; i < w->n_fips; i++) {
-		if (nat_hash_put(&prev->by_fip, w->dnat[i].key, w->dnat[i].val) == -ENOMEM ||
-		    nat_hash_put(&prev->by_target, w->dnat[i].val, w->dnat[i].key) == -ENOMEM) {
+		/* An index read back has no hashes until a full check. */
+		if (prev->by_fip.keys &&
+		    (nat_hash_put(&prev->by_fip, w->dnat[i].key, w->dnat[i].val) == -ENOMEM ||
+		     nat_hash_put(&prev->by_target, w->dnat[i].val, w->dnat[i].key) == -ENOMEM)) {
 			nat_index_free(prev);
 			return -ENOMEM;
 		}

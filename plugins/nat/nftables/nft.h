@@ -78,7 +78,7 @@ uint32_t nft_batch_seq(const struct nft_batch *b);
  * error *what names the refused command. */
 int nft_batch_commit(struct nft_batch *b, struct nft_sock *s, const char **what);
 
-/* ---- state ---------------------------------------------------------- */
+/* ---- state ----------------------------------------------------------- */
 struct nft_rule_cur {
 	char *text;    /* expressions as libnftnl prints them */
 	char *comment; /* our description, from the rule's user data */
@@ -106,6 +106,31 @@ int nft_read(struct nft_sock *s, const char *table, struct nft_cur *c);
 int nft_read_table(struct nft_sock *s, const char *table, int *exists);
 int nft_read_map(struct nft_sock *s, const char *table, const char *map, struct nat_pair **out,
 		 size_t *n);
+
+/* Per router: what the kernel held after our last commit (valid while the
+ * ruleset generation has not moved since, in that very namespace), and the
+ * floating IP list last checked. A daemon-held instance then adds one
+ * floating IP to thousands without reading them back or hashing them again. */
+struct nft_cache {
+	char *router;
+	int valid;        /* cur is the kernel's state at genid */
+	uint64_t cookie;  /* namespace the state was seen in */
+	uint32_t genid;   /* ruleset generation it is valid for */
+	struct nft_cur cur;
+	struct nat_index index; /* the list cur's maps hold, checked */
+	struct nft_cache *next;
+};
+
+struct nft_cache *nft_cache_get(struct nft_cache **head, const char *router);
+void nft_cache_invalidate(struct nft_cache *c);
+void nft_cache_drop(struct nft_cache **head, const char *router);
+/* Across processes: a file per router in the driver's state directory,
+ * good for one boot, one namespace (its cookie) and one ruleset
+ * generation, which load() checks against the kernel like the in-memory
+ * cache. dir may be NULL (no state directory): nothing is saved. */
+void nft_cache_save(const struct nft_cache *c, const char *dir, const char *table);
+void nft_cache_load(struct nft_cache *c, const char *dir, const char *table);
+void nft_cache_forget(const char *dir, const char *router);
 
 /* ---- desired rules (nftrules.c) ------------------------------------ */
 struct nft_rule_want {

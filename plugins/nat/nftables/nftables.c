@@ -13,20 +13,6 @@
 
 #include "nft.h"
 
-/* Per router: what the kernel held after our last commit (valid while the
- * ruleset generation has not moved since, in that very namespace), and the
- * floating IP list last checked. A daemon-held instance then adds one
- * floating IP to thousands without reading them back or hashing them again. */
-struct nft_cache {
-	char *router;
-	int valid;        /* cur is the kernel's state at genid */
-	uint64_t cookie;  /* namespace the state was seen in */
-	uint32_t genid;   /* ruleset generation it is valid for */
-	struct nft_cur cur;
-	struct nat_index index; /* the list cur's maps hold, checked */
-	struct nft_cache *next;
-};
-
 struct nft_drv {
 	vxc_ctx *ctx;
 	const struct vxc_services *svc;
@@ -61,48 +47,7 @@ static const struct vxc_option options[] = {
 	{ NULL, 0, NULL, 0, 0, NULL },
 };
 
-/* ---- cache: what we last committed, valid while the generation holds - */
-
-static struct nft_cache *cache_get(struct nft_drv *d, const char *router)
-{
-	struct nft_cache *c;
-
-	for (c = d->cache; c; c = c->next)
-		if (!strcmp(c->router, router))
-			return c;
-	c = calloc(1, sizeof(*c));
-	if (!c || !(c->router = strdup(router))) {
-		free(c);
-		return NULL;
-	}
-	c->next = d->cache;
-	d->cache = c;
-	return c;
-}
-
-static void cache_invalidate(struct nft_cache *c)
-{
-	if (!c)
-		return;
-	c->valid = 0;
-	nft_cur_free(&c->cur);
-}
-
-static void cache_drop(struct nft_drv *d, const char *router)
-{
-	for (struct nft_cache **pp = &d->cache; *pp; pp = &(*pp)->next) {
-		struct nft_cache *c = *pp;
-
-		if (strcmp(c->router, router))
-			continue;
-		*pp = c->next;
-		nft_cur_free(&c->cur);
-		nat_index_free(&c->index);
-		free(c->router);
-		free(c);
-		return;
-	}
-}
+/* ---- cache (nftcache.c): what we last committed ---------------------- */
 
 /* The kernel now holds *cur (taken over) and the list of w. */
 static void cache_set(struct attempt *a, uint32_t genid, struct nft_cur *cur)
@@ -110,7 +55,7 @@ static void cache_set(struct attempt *a, uint32_t genid, struct nft_cur *cur)
 	struct nft_cache *c = a->c;
 
 	if (!c || !a->cookie || nat_index_commit(&c->index, (struct nat_want *)a->w) < 0) {
-		cache_invalidate(c);
+		nft_cache_invalidate(c);
 		nft_cur_free(cur);
 		return;
 	}
@@ -400,7 +345,7 @@ static int commit(struct attempt *a)
 	else if (cur_from_want(a, &now) == 0)
 		cache_set(a, a->genid + 1, &now);
 	else
-		cache_invalidate(a->c);
+		nft_cache_invalidate(a->c);
 	return 0;
 }
 
@@ -466,7 +411,9 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 		return -EINVAL;
 	if (!r || !r->name)
 		return d->svc->error(d->ctx, -EINVAL, "router without a name");
-	c = cache_get(d, r->name);
+	c = nft_cache_get(&d->cache, r->name);
+	if (c && !c->valid && !c->index.dnat)
+		nft_cache_load(c, d->svc->state_dir(d->ctx), d->table);
 	err = nat_want_build(d->svc, d->ctx, r, &w, c && c->index.by_fip.keys ? &c->index : NULL);
 	if (err)
 		return err;
@@ -499,7 +446,7 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 	nft_sock_close(&s);
 	nat_ns_leave(d->svc, d->ctx, saved);
 	if (err)
-		cache_invalidate(c);
+		nft_cache_invalidate(c);
 out:
 	nat_want_free(&w);
 	return err;
@@ -600,7 +547,8 @@ static int nft_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		snprintf(ns, sizeof(ns), "%s", obj->netns);
 	else
 		snprintf(ns, sizeof(ns), NAT_ROUTER_NS_PREFIX "%s", obj->name);
-	cache_drop(d, obj->name);
+	nft_cache_drop(&d->cache, obj->name);
+	nft_cache_forget(d->svc->state_dir(d->ctx), obj->name);
 	err = nat_ns_enter(d->svc, d->ctx, ns, &saved);
 	if (err == -ENOENT)
 		return 0; /* the namespace, and our table with it, is gone */
@@ -651,8 +599,12 @@ static void nft_close(void *priv)
 
 	if (!d)
 		return;
+	/* The next process (the next `vxcloud apply`) starts from here. */
+	for (struct nft_cache *c = d->cache; c; c = c->next)
+		if (c->valid)
+			nft_cache_save(c, d->svc->state_dir(d->ctx), d->table);
 	while (d->cache)
-		cache_drop(d, d->cache->router);
+		nft_cache_drop(&d->cache, d->cache->router);
 	free(d->table);
 	free(d);
 }
