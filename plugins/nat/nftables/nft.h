@@ -114,6 +114,7 @@ int nft_read_map(struct nft_sock *s, const char *table, const char *map, struct 
 struct nft_cache {
 	char *router;
 	int valid;        /* cur is the kernel's state at genid */
+	int dirty;        /* changed since loaded: saved at close */
 	uint64_t cookie;  /* namespace the state was seen in */
 	uint32_t genid;   /* ruleset generation it is valid for */
 	struct nft_cur cur;

@@ -64,6 +64,8 @@ static void cache_set(struct attempt *a, uint32_t genid, struct nft_cur *cur)
 		c->cur = *cur;
 		memset(cur, 0, sizeof(*cur));
 	}
+	c->dirty |= !c->valid || c->cookie != a->cookie || c->genid != genid ||
+		    !a->w->extends_prev || a->w->same_prefix != a->w->n_fips;
 	c->cookie = a->cookie;
 	c->genid = genid;
 	c->valid = 1;
@@ -601,7 +603,7 @@ static void nft_close(void *priv)
 		return;
 	/* The next process (the next `vxcloud apply`) starts from here. */
 	for (struct nft_cache *c = d->cache; c; c = c->next)
-		if (c->valid)
+		if (c->valid && c->dirty)
 			nft_cache_save(c, d->svc->state_dir(d->ctx), d->table);
 	while (d->cache)
 		nft_cache_drop(&d->cache, d->cache->router);
