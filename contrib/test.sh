@@ -52,7 +52,7 @@ count "$san/tests/unit"
 
 if command -v clang >/dev/null; then
 	step "spec fuzzer (bounded time)"
-	if tests/fuzz/run-fuzz.sh "${VXC_FUZZ_SECONDS:-60}"; then
+	if VXC_FUZZ_BUILDDIR="$build/tests/fuzz" tests/fuzz/run-fuzz.sh "${VXC_FUZZ_SECONDS:-60}"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1)) status=1
