@@ -37,5 +37,18 @@ for so in "${plugins[@]}"; do
 		notok "vxcloud plugins does not list ${name%.so}: $out"
 	fi
 done
+
+# The shipped node config is valid against the drivers built here.
+conf=$build/etc/vxcloud.conf
+if [ -f "$conf" ]; then
+	{ cat "$conf"; printf 'plugin_dir = "%s";\nstate_dir = "%s/state";\n' "$dir" "$dir"; } \
+		>"$dir/shipped.conf"
+	if out=$("$build/core/vxcloud" --config "$dir/shipped.conf" --host compute1 \
+		--spec "${VXC_TOP_SRCDIR:?}/etc/examples/seed.conf" validate 2>&1); then
+		ok "etc/vxcloud.conf validates with the built drivers"
+	else
+		notok "etc/vxcloud.conf: $out"
+	fi
+fi
 echo "1..$n"
 [ $fail -eq 0 ]
