@@ -350,13 +350,17 @@ static int ensure_router(struct vxc_engine *e, const struct vxc_plan *p, size_t 
 			 unsigned flags)
 {
 	const struct vxc_router *rt = p->routers[i];
-	struct vxc_driver *d = e->role[VXC_ROLE_NETWORK], *n = e->role[VXC_ROLE_NAT];
-	int r;
+	struct vxc_driver *d = e->role[VXC_ROLE_NETWORK];
 
-	r = CALL(e, d, SLOT(net_ops(d), struct vxc_network_ops, router_ensure), "router",
-		 rt->name, rt, flags);
-	if (r < 0 || !n)
-		return r;
+	return CALL(e, d, SLOT(net_ops(d), struct vxc_network_ops, router_ensure), "router",
+		    rt->name, rt, flags);
+}
+
+static int ensure_nat(struct vxc_engine *e, const struct vxc_plan *p, size_t i, unsigned flags)
+{
+	const struct vxc_router *rt = p->routers[i];
+	struct vxc_driver *n = e->role[VXC_ROLE_NAT];
+
 	return CALL(e, n, SLOT(nat_ops(n), struct vxc_nat_ops, router_ensure), "router",
 		    rt->name, rt, flags);
 }
@@ -406,6 +410,8 @@ static int ensure_one(struct vxc_engine *e, const struct vxc_plan *p, enum vxc_k
 		return ensure_network(e, p, i, flags);
 	case VXC_KIND_ROUTER:
 		return ensure_router(e, p, i, flags);
+	case VXC_KIND_NAT:
+		return ensure_nat(e, p, i, flags);
 	case VXC_KIND_INSTANCE:
 		return ensure_instance(e, p, i, flags);
 	case VXC_KIND_LB:
@@ -426,6 +432,9 @@ static int for_each_wanted(struct vxc_engine *e, const struct vxc_plan *p, unsig
 		r = fn(e, p, VXC_KIND_NETWORK, p->networks[i].net->name, i, flags, arg);
 	for (size_t i = 0; r >= 0 && i < p->n_routers; i++)
 		r = fn(e, p, VXC_KIND_ROUTER, p->routers[i]->name, i, flags, arg);
+	/* A router's NAT lives in its namespace: after every router exists. */
+	for (size_t i = 0; r >= 0 && e->role[VXC_ROLE_NAT] && i < p->n_routers; i++)
+		r = fn(e, p, VXC_KIND_NAT, p->routers[i]->name, i, flags, arg);
 	for (size_t i = 0; r >= 0 && i < p->n_instances; i++)
 		r = fn(e, p, VXC_KIND_INSTANCE, p->instances[i]->name, i, flags, arg);
 	for (size_t i = 0; r >= 0 && i < p->n_lbs; i++)
@@ -619,6 +628,8 @@ static const char *driver_of(const struct vxc_engine *e, const struct vxc_plan *
 		d = compute_for(e, p->instances[i]);
 	else if (kind == VXC_KIND_LB)
 		d = e->role[VXC_ROLE_LB];
+	else if (kind == VXC_KIND_NAT)
+		d = e->role[VXC_ROLE_NAT];
 	return d ? d->desc->name : "-";
 }
 
