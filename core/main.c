@@ -172,8 +172,8 @@ static int cmd_validate(struct run *r)
 		    vxc_engine_check_plan(&r->engine, r->plan, &r->diag) < 0)
 			return report_diag(r, "cannot serve this host's part of the spec");
 	}
-	printf("%s: valid: %zu hosts, %zu networks, %zu routers, %zu instances, "
-	       "%zu floating IPs, %zu load balancers\n",
+	printf("%s: valid: hosts %zu, networks %zu, routers %zu, instances %zu, "
+	       "floating IPs %zu, load balancers %zu\n",
 	       r->spec->path, r->spec->n_hosts, r->spec->n_networks, r->spec->n_routers,
 	       r->spec->n_instances, r->spec->n_fips, r->spec->n_lbs);
 	if (!r->plan)
