@@ -107,6 +107,8 @@ int lbr_neigh_sync(struct lbr *p, const struct vxc_network *net, int ifindex,
 
 /* The ops (one file each). */
 int lbr_provider_ensure(void *priv, const struct vxc_provider *pv, unsigned flags);
+/* uplink.c: the provider's uplink into bridge ifindex br (0: planned). */
+int lbr_uplink_ensure(struct lbr *p, const struct vxc_provider *pv, int br, unsigned flags);
 int lbr_network_ensure(void *priv, const struct vxc_network *net, const struct vxc_host *self,
 		       const struct vxc_fdb_entry *fdb, size_t n_fdb, unsigned flags);
 int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags);

@@ -44,7 +44,7 @@ int lbr_link_is_ours(struct rtnl_link *l)
  * deleting the bridge is visibly a release for them, never a deletion. */
 struct release_arg {
 	const char *who;
-	int br;
+	int br, skip;
 	unsigned flags;
 };
 
@@ -55,15 +55,16 @@ static int release_one(struct lbr *p, struct rtnl_link *l, struct nl_cache *cach
 	char who[LBR_WHO_MAX];
 
 	(void)cache;
-	if (rtnl_link_get_master(l) != r->br)
+	if (rtnl_link_get_master(l) != r->br || rtnl_link_get_ifindex(l) == r->skip)
 		return 0;
 	snprintf(who, sizeof(who), "%s: %s", r->who, rtnl_link_get_name(l));
 	return lbr_link_fix(p, p->sk, who, l, &w, r->flags, 0);
 }
 
-int lbr_bridge_release_ports(struct lbr *p, const char *who, int br_ifindex, unsigned flags)
+int lbr_bridge_release_ports(struct lbr *p, const char *who, int br_ifindex, int skip,
+			     unsigned flags)
 {
-	struct release_arg r = { .who = who, .br = br_ifindex, .flags = flags };
+	struct release_arg r = { .who = who, .br = br_ifindex, .skip = skip, .flags = flags };
 
 	return lbr_links_foreach(p, p->sk, release_one, &r);
 }

@@ -17,8 +17,10 @@ int lbr_links_foreach(struct lbr *p, struct nl_sock *sk, lbr_link_fn fn, void *a
 int lbr_link_owner(struct rtnl_link *l, char kind[LBR_KIND_MAX], char name[LBR_NAME_MAX]);
 /* Whether the link carries vxcloud's mark (any kind). */
 int lbr_link_is_ours(struct rtnl_link *l);
-/* Takes every port off a bridge (reported as "who: IF: leave its bridge"). */
-int lbr_bridge_release_ports(struct lbr *p, const char *who, int br_ifindex, unsigned flags);
+/* Takes every port off a bridge (reported as "who: IF: leave its bridge")
+ * but the one with ifindex skip (0: none), which is released on its own. */
+int lbr_bridge_release_ports(struct lbr *p, const char *who, int br_ifindex, int skip,
+			     unsigned flags);
 /* Reports and (unless dry run) deletes one link of ours. */
 int lbr_link_remove(struct lbr *p, const char *who, struct rtnl_link *l, unsigned flags);
 

@@ -1,6 +1,7 @@
 /* What this driver owns on the host, and removing it: links by their
- * ownership mark, router namespaces by their "vxr-" prefix. Nothing without
- * our mark is ever deleted. */
+ * ownership mark, router namespaces by their "vxr-" prefix, the provider
+ * also by its records (record.h: an adopted bridge, an enslaved uplink).
+ * Nothing without our mark is ever deleted. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 
 #include "lbr.h"
 #include "links.h"
+#include "record.h"
 
 #define ROUTER_NS_PREFIX "vxr-"
 
@@ -104,6 +106,18 @@ static void list_ns(void *arg, const char *netns)
 		a->err = err;
 }
 
+/* An adopted bridge carries no mark: the records say the provider is ours. */
+static int list_records(struct lbr *p, struct seen *s)
+{
+	struct lbr_uplink_rec r;
+	char br[VXC_IFNAMSIZ];
+	int err = lbr_uplink_rec_read(p, &r);
+
+	if (err == 0)
+		err = lbr_adopted_read(p, br);
+	return err > 0 ? seen_add(s, VXC_KIND_PROVIDER, "provider", NULL) : err;
+}
+
 int lbr_list(void *priv, vxc_owned_cb cb, void *arg)
 {
 	struct lbr *p = priv;
@@ -113,6 +127,8 @@ int lbr_list(void *priv, vxc_owned_cb cb, void *arg)
 	int err;
 
 	err = lbr_links_foreach(p, p->sk, list_link, &s);
+	if (!err)
+		err = list_records(p, &s);
 	if (!err) {
 		err = p->svc->netns_list(p->ctx, ROUTER_NS_PREFIX, list_ns, &na);
 		if (err < 0)
@@ -134,6 +150,7 @@ struct rm_arg {
 	const char *name; /* NULL: any name of that kind */
 	const char *who;
 	unsigned flags;
+	int skip; /* the uplink, released on its own */
 	int found;
 };
 
@@ -150,7 +167,8 @@ static int rm_link(struct lbr *p, struct rtnl_link *l, struct nl_cache *cache, v
 	r->found++;
 	/* The uplink leaves the provider bridge; it is not ours to delete. */
 	if (!strcmp(r->kind, "provider"))
-		err = lbr_bridge_release_ports(p, r->who, rtnl_link_get_ifindex(l), r->flags);
+		err = lbr_bridge_release_ports(p, r->who, rtnl_link_get_ifindex(l), r->skip,
+					       r->flags);
 	if (!err)
 		err = lbr_link_remove(p, r->who, l, r->flags);
 	return err;
@@ -184,6 +202,23 @@ static int remove_router_ns(struct lbr *p, const struct vxc_owned *obj, const ch
 	return 0;
 }
 
+/* The provider: first what vxcloud put into the bridge, then its links; a
+ * bridge it adopted stays as the operator made it. */
+static int remove_provider(struct lbr *p, struct rm_arg *r)
+{
+	char br[VXC_IFNAMSIZ];
+	int err = lbr_uplink_release(p, r->flags, &r->skip);
+
+	if (!err)
+		err = lbr_links_foreach(p, p->sk, rm_link, r);
+	if (!err)
+		err = lbr_adopted_read(p, br);
+	if (err <= 0)
+		return err;
+	lbr_change(p, "provider: keep bridge %s (not created by vxcloud)", br);
+	return lbr_dry(r->flags) ? 0 : lbr_adopted_forget(p);
+}
+
 int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 {
 	struct lbr *p = priv;
@@ -215,6 +250,8 @@ int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 				 "network driver's", obj->name, (int)obj->kind);
 	}
 	r.who = who;
+	if (obj->kind == VXC_KIND_PROVIDER)
+		return remove_provider(p, &r);
 	err = lbr_links_foreach(p, p->sk, rm_link, &r);
 	if (!err && obj->kind == VXC_KIND_ROUTER)
 		err = remove_router_ns(p, obj, who, flags);

@@ -1,10 +1,12 @@
 /* Step 1, the provider network: its bridge on this host with the uplink
  * enslaved (or none: a simulated fabric), up, with the provider MTU.
  *
- * A bridge that already exists without our mark is adopted as it is: it is
- * configured but never marked, so destroy leaves it alone. A bridge we make
- * carries "vxcloud:provider:<bridge>"; one of ours under another name (the
- * spec renamed the bridge) is released and deleted here. */
+ * A bridge that already exists without our mark (operators often make it
+ * themselves) is adopted: configured, never marked, recorded (record.h) and
+ * reported once; destroy leaves it, taking out only what vxcloud put in. A
+ * bridge we make carries "vxcloud:provider:<bridge>"; one of ours under
+ * another name (the spec renamed the bridge) is released and deleted here.
+ * An uplink vxcloud enslaved that the spec no longer names is given back. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 
 #include "lbr.h"
 #include "links.h"
+#include "record.h"
 
 struct stale_arg {
 	const char *keep;
@@ -29,10 +32,29 @@ static int remove_stale(struct lbr *p, struct rtnl_link *l, struct nl_cache *cac
 	if (lbr_link_owner(l, kind, name) < 0 || strcmp(kind, "provider") ||
 	    !strcmp(rtnl_link_get_name(l), s->keep))
 		return 0;
-	err = lbr_bridge_release_ports(p, "provider", rtnl_link_get_ifindex(l), s->flags);
+	err = lbr_bridge_release_ports(p, "provider", rtnl_link_get_ifindex(l), 0, s->flags);
 	if (!err)
 		err = lbr_link_remove(p, "provider", l, s->flags);
 	return err;
+}
+
+/* A bridge without our mark is used as it is, said once; the record lets
+ * destroy find what vxcloud put in it. */
+static int note_adoption(struct lbr *p, const struct vxc_provider *pv, struct rtnl_link *l,
+			 const char *alias, unsigned flags)
+{
+	char had[VXC_IFNAMSIZ];
+	int have = lbr_adopted_read(p, had);
+
+	if (have < 0)
+		return have;
+	if (!l || lbr_link_has_alias(l, alias)) /* ours (or about to be) */
+		return have && !lbr_dry(flags) ? lbr_adopted_forget(p) : 0;
+	if (have && !strcmp(had, pv->bridge))
+		return 0;
+	lbr_change(p, "provider: use existing bridge %s (not created by vxcloud; it will be kept)",
+		   pv->bridge);
+	return lbr_dry(flags) ? 0 : lbr_adopted_write(p, pv->bridge);
 }
 
 static int ensure_bridge(struct lbr *p, const struct vxc_provider *pv, unsigned flags,
@@ -59,6 +81,8 @@ static int ensure_bridge(struct lbr *p, const struct vxc_provider *pv, unsigned 
 		err = lbr_error(p, -EEXIST, "provider: %s exists and is a %s link, not a bridge",
 				pv->bridge, lbr_link_kind(l));
 	}
+	if (!err)
+		err = note_adoption(p, pv, created ? NULL : l, alias, flags);
 	if (!err) {
 		snprintf(who, sizeof(who), "provider: %s", pv->bridge);
 		err = lbr_link_fix(p, p->sk, who, l, &w, flags, created);
@@ -69,28 +93,17 @@ static int ensure_bridge(struct lbr *p, const struct vxc_provider *pv, unsigned 
 	return err;
 }
 
-static int ensure_uplink(struct lbr *p, const struct vxc_provider *pv, int br, unsigned flags)
+/* The uplink vxcloud enslaved is not the spec's any more. */
+static int release_dropped_uplink(struct lbr *p, const struct vxc_provider *pv, unsigned flags)
 {
-	struct lbr_want w = { .mtu = pv->mtu, .master = br, .master_name = pv->bridge, .up = 1 };
-	struct rtnl_link *l = NULL;
-	char who[LBR_WHO_MAX];
-	int err;
+	struct lbr_uplink_rec r;
+	int ifindex, err = lbr_uplink_rec_read(p, &r);
 
-	err = lbr_link_get(p->sk, pv->uplink, &l);
-	if (err < 0)
-		return lbr_error(p, err, "provider: uplink %s: %s", pv->uplink,
-				 err == -ENODEV ? "no such interface on this host" : strerror(-err));
-	if (lbr_link_is_ours(l)) {
-		rtnl_link_put(l);
-		return lbr_error(p, -EINVAL, "provider: uplink %s is an interface vxcloud made",
-				 pv->uplink);
-	}
-	snprintf(who, sizeof(who), "provider: uplink %s", pv->uplink);
-	if (!br) /* dry run, the bridge is only planned */
-		lbr_change(p, "%s: join bridge %s", who, pv->bridge);
-	err = lbr_link_fix(p, p->sk, who, l, &w, flags, 0);
-	rtnl_link_put(l);
-	return err;
+	if (err <= 0)
+		return err;
+	if (pv->uplink && !strcmp(pv->uplink, r.name))
+		return 0;
+	return lbr_uplink_release(p, flags, &ifindex);
 }
 
 int lbr_provider_ensure(void *priv, const struct vxc_provider *pv, unsigned flags)
@@ -104,10 +117,12 @@ int lbr_provider_ensure(void *priv, const struct vxc_provider *pv, unsigned flag
 	if (!pv || !pv->bridge[0])
 		return lbr_error(p, -EINVAL, "provider: no bridge name");
 	s.keep = pv->bridge;
-	err = lbr_links_foreach(p, p->sk, remove_stale, &s);
+	err = release_dropped_uplink(p, pv, flags);
+	if (!err)
+		err = lbr_links_foreach(p, p->sk, remove_stale, &s);
 	if (!err)
 		err = ensure_bridge(p, pv, flags, &br);
 	if (!err && pv->uplink && pv->uplink[0])
-		err = ensure_uplink(p, pv, br, flags);
+		err = lbr_uplink_ensure(p, pv, br, flags);
 	return err;
 }
