@@ -4,8 +4,10 @@
 # exist as tunnel addresses: apply, apply again ("no changes"), a dry run
 # that changes nothing, status, change the MTU, add a remote host, remove a
 # remote port, repair drift, the driver's settings (vxlan_port, neigh_proxy),
-# destroy -- which must leave h1 exactly as it was
-# and never touch what vxcloud did not make (the uplink, a foreign bridge).
+# drop the uplink from the spec (released, its MTU back), destroy -- which
+# must leave h1 exactly as it was (the uplink released at its own MTU) and
+# never touch what vxcloud did not make (a foreign bridge); then a provider
+# bridge the operator made: adopted, and kept by destroy.
 # Kernel state is read back with ip/bridge inside the test's namespaces.
 set -u
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
@@ -22,6 +24,8 @@ H4=192.0.2.4
 # named in REMOTE_PORTS ("a2@h2 a3@h3 ...").
 spec() {
 	local mtu=$1 ports=$2 p name host n=10
+	local UPLINK='uplink = "uplink";'
+	[ -n "${NO_UPLINK:-}" ] && UPLINK=
 	{
 		cat <<EOF
 hosts = (
@@ -30,7 +34,7 @@ hosts = (
   { name = "h3"; tunnel = "$H3"; },
   { name = "h4"; tunnel = "$H4"; }
 );
-provider = { bridge = "br-prov"; uplink = "uplink"; cidr = "203.0.113.0/24";
+provider = { bridge = "br-prov"; $UPLINK cidr = "203.0.113.0/24";
   gateway = "203.0.113.1"; range = [ "203.0.113.10", "203.0.113.99" ]; mtu = 1500; };
 networks = ( { name = "blue"; vni = 1001; cidr = "10.0.0.0/24"; gateway = "10.0.0.1";
   mtu = $mtu; } );
@@ -72,8 +76,10 @@ is_up() {
 	vxt_ns h1 ip -o link show dev "$1" | grep -q '[<,]UP[,>]'
 }
 
-# Something vxcloud did not make, present before and after.
+# Something vxcloud did not make, present before and after; the uplink at
+# its own MTU, which vxcloud changes to the provider's and must give back.
 vxt_ns h1 ip link add "${P}x" type bridge
+vxt_ns h1 ip link set dev uplink mtu 1400
 before=$(vxt_snapshot h1)
 
 spec 1450 "a2@h2"
@@ -174,9 +180,64 @@ vxt_is "vxlan: port 4789, proxy off" "$(vxlan_of)" \
 	"vxlan id 1001 local 192.0.2.1 dstport 4789 nolearning "
 vxt_is "no neighbour entries" "$(vxt_ns h1 ip neigh show dev vx-blue nud permanent)" ""
 
+# The uplink dropped from the spec: it leaves the bridge at its own MTU;
+# the router's gateway port stays.
+out=$(NO_UPLINK=1 spec 1400 "a4@h4"; vxt_vxcloud h1 plan 2>&1)
+vxt_ok "plan names the uplink's release" \
+	grep -q "provider: uplink uplink: leave its bridge" <<<"$out"
+vxt_is "plan leaves the uplink enslaved" "$(link_of uplink)" "mtu 1500 master br-prov"
+NO_UPLINK=1 spec 1400 "a4@h4"
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply without an uplink restores its MTU" \
+	grep -q "provider: uplink uplink: mtu 1500 -> 1400" <<<"$out"
+vxt_is "uplink released, at its own MTU" "$(link_of uplink)" "mtu 1400"
+vxt_is "router gateway port still on the provider bridge" "$(link_of rg-r1)" \
+	"mtu 1500 master br-prov"
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply again: no changes" grep -q "no changes" <<<"$out"
+spec 1400 "a4@h4"
+vxt_ok "apply with the uplink again" vxt_vxcloud h1 apply
+vxt_is "uplink enslaved again" "$(link_of uplink)" "mtu 1500 master br-prov"
+
 # Destroy: everything vxcloud made goes, nothing else.
 vxt_ok "destroy" vxt_vxcloud h1 destroy
+vxt_is "uplink released at its own MTU" "$(link_of uplink)" "mtu 1400"
 vxt_is "destroy leaves h1 as it was (uplink released, foreign bridge kept)" \
 	"$(vxt_snapshot h1)" "$before"
 vxt_ok "destroy again: nothing to do" vxt_vxcloud h1 destroy
+
+# A provider bridge the operator made: used as it is, said once, kept by
+# destroy with only what vxcloud put in it taken out -- here with a port of
+# the operator's own and a fixed address, as a bridge in use has (an empty
+# bridge's carrier and derived address change with any port's coming and
+# going, whoever plugs it).
+vxt_ns h1 ip link add br-prov address 02:00:00:00:0b:01 mtu 1500 type bridge
+vxt_ns h1 ip link add "${P}o" mtu 1500 type veth peer name "${P}p" mtu 1500
+vxt_ns h1 ip link set dev "${P}o" master br-prov up
+vxt_ns h1 ip link set dev "${P}p" up
+vxt_ns h1 ip link set dev br-prov up
+# Settled (carrier, then IPv6 joins its multicast groups) before the snapshot.
+bridge_settled() {
+	! vxt_ns h1 ip -o link show dev br-prov | grep -q NO-CARRIER &&
+		vxt_ns h1 bridge fdb show dev br-prov | grep -q '^33:33:ff:00:0b:01 '
+}
+vxt_wait_until 100 bridge_settled || vxt_bail "the operator's bridge br-prov never got carrier"
+before=$(vxt_snapshot h1)
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply reports the adoption" grep -q \
+	"provider: use existing bridge br-prov (not created by vxcloud; it will be kept)" <<<"$out"
+vxt_is "adopted bridge left unmarked" "$(alias_of br-prov)" ""
+vxt_is "uplink in the adopted bridge" "$(link_of uplink)" "mtu 1500 master br-prov"
+out=$(vxt_vxcloud h1 apply 2>&1)
+vxt_ok "apply again: no changes (the adoption is said once)" grep -q "no changes" <<<"$out"
+vxt_ok "status: in sync" vxt_vxcloud h1 status
+out=$(vxt_vxcloud h1 destroy 2>&1)
+vxt_ok "destroy says the adopted bridge is kept" \
+	grep -q "provider: keep bridge br-prov (not created by vxcloud)" <<<"$out"
+vxt_ok "adopted bridge kept" vxt_ns h1 ip link show dev br-prov
+vxt_is "the operator's port stays in it" "$(link_of "${P}o")" "mtu 1500 master br-prov"
+vxt_is "uplink released at its own MTU" "$(link_of uplink)" "mtu 1400"
+vxt_is "destroy leaves h1 as it was (adopted bridge kept)" "$(vxt_snapshot h1)" "$before"
+out=$(vxt_vxcloud h1 destroy 2>&1)
+vxt_is "destroy again: nothing to do" "$(grep -c 'linuxbridge:' <<<"$out")" 0
 vxt_done
