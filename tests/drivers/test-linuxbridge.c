@@ -734,6 +734,52 @@ static void test_remove(struct inst *in, const char *uplink)
 	ok(ops->remove(in->priv, &o, 0) == -EOPNOTSUPP, "remove: another concern's kind is refused");
 }
 
+/* A provider bridge the operator made and an uplink at its own MTU: used,
+ * and given back with only what vxcloud changed undone. */
+static void test_adopt(struct inst *in, const char *uplink)
+{
+	struct vxc_owned o = { .kind = VXC_KIND_PROVIDER, .name = "provider" };
+	struct rtnl_link *l = link_get(uplink), *c = rtnl_link_alloc();
+	char buf[256], d[256], w[256];
+
+	rtnl_link_set_mtu(c, 1400);
+	ok(l && rtnl_link_change(sk, l, c, 0) == 0, "adopt: the uplink at MTU 1400");
+	rtnl_link_put(c);
+	if (l)
+		rtnl_link_put(l);
+	ok(bridge_add(prov.bridge, NULL) == 0, "adopt: a provider bridge the operator made");
+	prov.uplink = uplink;
+	inst_reset(in);
+	ok(ops->provider_ensure(in->priv, &prov, 0) == 0 &&
+		   saw(in, "use existing bridge") && saw(in, "it will be kept"),
+	   "adopt: the adoption is reported");
+	show(in);
+	snprintf(w, sizeof(w), "veth mtu=1500 up master=%s alias=-", prov.bridge);
+	is_str(link_desc(sk, uplink, d, sizeof(d)), w, "adopt: uplink enslaved at the provider MTU");
+	is_str(link_desc(sk, prov.bridge, d, sizeof(d)), "bridge mtu=1500 up master=- alias=-",
+	       "adopt: the bridge stays unmarked");
+	inst_reset(in);
+	ok(ops->provider_ensure(in->priv, &prov, 0) == 0 && in->n_log == 0,
+	   "adopt: said once, re-apply changes nothing");
+	is_str(owned_desc(in, buf), "provider:provider", "adopt: list reports the provider");
+	inst_reset(in);
+	ok(ops->remove(in->priv, &o, VXC_F_DRY_RUN) == 0 && in->n_log == 3,
+	   "adopt: dry-run remove reports leave, MTU, keep");
+	show(in);
+	is_str(link_desc(sk, uplink, d, sizeof(d)), w, "adopt: ... and changes nothing");
+	inst_reset(in);
+	ok(ops->remove(in->priv, &o, 0) == 0 && link_exists(prov.bridge),
+	   "adopt: remove keeps the bridge");
+	is_str(link_desc(sk, uplink, d, sizeof(d)), "veth mtu=1400 up master=- alias=-",
+	       "adopt: the uplink released at its own MTU");
+	is_str(owned_desc(in, buf), "", "adopt: nothing owned is left");
+	l = link_get(prov.bridge);
+	if (l) {
+		rtnl_link_delete(sk, l);
+		rtnl_link_put(l);
+	}
+}
+
 /* ---- routers (need the core's namespace services) ----------------------- */
 
 static struct vxc_router rt;
@@ -953,6 +999,22 @@ static int isolate(void)
 	return 0;
 }
 
+/* The driver's state directory with the provider's records, if a failed
+ * run left them. */
+static void remove_statedir(const char *dir)
+{
+	static const char *const files[] = { "provider.uplink", "provider.bridge" };
+	char path[PATH_MAX + 400];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/linuxbridge/%s", dir, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/linuxbridge", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 /* Temporary directories of an interrupted earlier run, by our prefix. */
 static void remove_leftovers(void)
 {
@@ -967,7 +1029,7 @@ static void remove_leftovers(void)
 		snprintf(cmd_path, sizeof(cmd_path), "/tmp/%s/netns", de->d_name);
 		rmdir(cmd_path);
 		snprintf(cmd_path, sizeof(cmd_path), "/tmp/%s/state", de->d_name);
-		rmdir(cmd_path);
+		remove_statedir(cmd_path);
 		snprintf(cmd_path, sizeof(cmd_path), "/tmp/%s", de->d_name);
 		rmdir(cmd_path);
 	}
@@ -982,7 +1044,7 @@ static void cleanup(void)
 	while (umount2(nsdir, MNT_DETACH) == 0)
 		;
 	rmdir(nsdir);
-	rmdir(statedir);
+	remove_statedir(statedir);
 	rmdir(tmpdir);
 }
 
@@ -1043,6 +1105,7 @@ int main(void)
 	if (have_netns)
 		test_router_remove(&in);
 	test_remove(&in, uplink);
+	test_adopt(&in, uplink);
 	inst_close(&in);
 	nl_socket_free(sk);
 	return tap_done();
