@@ -586,17 +586,31 @@ static int remove_owned(struct vxc_engine *e, const struct owned *o, unsigned fl
 	return CALL(e, o->d, remove_slot(o->d), vxc_kind_name(o->kind), o->name, &obj, flags);
 }
 
+/* A replaced NAT driver's rules go only after the new driver's are in
+ * place: NAT drivers own disjoint objects (their own table or chains), so
+ * both can hold a router for that moment and floating IPs never lapse.
+ * Drivers of other concerns share names (bridges, veths, namespaces), so
+ * what a replaced one owns goes first, like anything else unwanted. */
+static int removed_last(const struct vxc_plan *plan, const struct owned *o)
+{
+	return plan && o->d->previous && o->d->desc->concern == VXC_CONCERN_NAT;
+}
+
 int vxc_engine_reconcile(struct vxc_engine *e, const struct vxc_plan *plan, unsigned flags)
 {
 	struct owned_list l;
 	int r = collect_owned(e, &l);
 
 	for (size_t i = 0; r >= 0 && i < l.n; i++)
-		if (!in_plan(plan, l.v[i].kind, l.v[i].name, e, l.v[i].d))
+		if (!in_plan(plan, l.v[i].kind, l.v[i].name, e, l.v[i].d) &&
+		    !removed_last(plan, &l.v[i]))
 			r = remove_owned(e, &l.v[i], flags);
-	owned_free(&l);
 	if (r >= 0 && plan)
 		r = for_each_wanted(e, plan, flags, ensure_one, NULL);
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		if (removed_last(plan, &l.v[i]))
+			r = remove_owned(e, &l.v[i], flags);
+	owned_free(&l);
 	return r < 0 ? r : 0;
 }
 
