@@ -19,7 +19,6 @@ struct vxc_ctx {
 	char *state_dir;              /* <node state dir>/<driver>, made lazily */
 	const char *node_state_dir;
 	const config_setting_t *settings; /* the driver's own block, or NULL */
-	const char *conf_file;
 	char *errmsg;                 /* last error() of the current operation */
 	int log_level;
 	struct vxc_change_sink sink;

@@ -162,7 +162,6 @@ static struct vxc_driver *open_driver(struct vxc_engine *e, enum vxc_role role, 
 	d->previous = previous;
 	vxc_ctx_init(&d->ctx, lp->desc, nc->host, nc->netns_dir, nc->state_dir);
 	d->ctx.settings = vxc_nodeconf_settings(nc, name);
-	d->ctx.conf_file = nc->path;
 	d->ctx.log_level = nc->log_level;
 	d->ctx.sink.report = sink_report;
 	d->ctx.sink.arg = e;

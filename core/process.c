@@ -260,22 +260,32 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* 'Z' (zombie) and 'X' (dead) no longer run anything. */
-static int running(pid_t pid)
+/* The start of /proc/PID/FILE, NUL-terminated; 0 when unreadable or empty. */
+static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t size)
 {
-	char path[64], buf[512], *paren;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	return n;
+}
+
+/* 'Z' (zombie) and 'X' (dead) no longer run anything. */
+static int running(pid_t pid)
+{
+	char buf[512], *paren;
+
+	if (!read_proc(pid, "stat", buf, sizeof(buf)))
+		return 0;
 	paren = strrchr(buf, ')'); /* the command name may hold ')' */
 	if (!paren || paren[1] != ' ')
 		return 0;
@@ -288,7 +298,6 @@ static int exe_matches(pid_t pid, const char *want)
 	const char *deleted = " (deleted)";
 	size_t dl = strlen(deleted);
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
@@ -300,16 +309,7 @@ static int exe_matches(pid_t pid, const char *want)
 			return 1;
 	}
 	/* Multi-call binaries (busybox httpd) are known by argv[0]. */
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return !strcmp(base_name(buf), want);
+	return read_proc(pid, "cmdline", buf, sizeof(buf)) && !strcmp(base_name(buf), want);
 }
 
 int vxc_proc_alive(vxc_ctx *ctx, pid_t pid, const char *exe)
