@@ -129,6 +129,12 @@ out=$(vxt_vxcloud net apply 2>&1)
 vxt_ok "apply after nat = \"$other\"" test $? = 0
 vxt_diag "$(printf '%s\n' "$out" | head -n 12)"
 vxt_fail "the $drv rules are gone" has_objects "$drv"
+# The floating IP never lapses: the new driver binds it before the old
+# driver's rules are removed.
+first_new=$(grep -n "^  $other: .*bind floating IP" <<<"$out" | head -n1 | cut -d: -f1)
+first_old=$(grep -n "^  $drv: " <<<"$out" | head -n1 | cut -d: -f1)
+vxt_ok "$other binds the floating IP before $drv's rules go" \
+	test "${first_new:-0}" -gt 0 -a "${first_old:-0}" -gt "${first_new:-0}"
 vxt_ok "the $other rules are there" has_objects "$other"
 vxt_is "after the swap the client reaches web2 on the floating IP" \
 	"$(who client http://203.0.113.20:8080)" "web2 203.0.113.100"
