@@ -4,6 +4,7 @@
 #ifndef VXC_NETNS_DRIVER_H
 #define VXC_NETNS_DRIVER_H
 
+#include <net/if.h>
 #include <sys/types.h>
 #include <vxcloud/compute.h>
 
@@ -15,6 +16,8 @@ struct netns_drv {
 	vxc_ctx *ctx;
 	const struct vxc_services *svc;
 	unsigned stop_timeout_ms;
+	char (*reap)[IF_NAMESIZE]; /* host ends going with their namespace */
+	size_t n_reap, cap_reap;
 };
 
 /* The supervised command of one instance, as recorded in
@@ -39,6 +42,12 @@ int command_ensure(struct netns_drv *d, const struct vxc_instance *inst, int net
 		   unsigned flags);
 /* The recorded command of instance name no longer runs. */
 int command_stop(struct netns_drv *d, const char *name, unsigned flags);
+
+/* reap.c: host_if goes away with its (deleted) namespace; reap_wait waits
+ * for all of them at once and deletes the ones still there by request. */
+int reap_note(struct netns_drv *d, const char *host_if);
+int reap_noted(const struct netns_drv *d, const char *host_if);
+void reap_wait(struct netns_drv *d);
 
 int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);
 int instance_list(void *priv, vxc_owned_cb cb, void *arg);
