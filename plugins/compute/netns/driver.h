@@ -18,6 +18,12 @@ struct netns_drv {
 	unsigned stop_timeout_ms;
 	char (*reap)[IF_NAMESIZE]; /* host ends going with their namespace */
 	size_t n_reap, cap_reap;
+	/* Names with a PID record when the run began, sorted (read once, so
+	 * an instance without a command costs no failed open); off (stale)
+	 * once this run writes a record not listed. */
+	char **recs;
+	size_t n_recs;
+	int recs_state; /* 0 not read, 1 valid, -1 stale or unreadable */
 };
 
 /* The supervised command of one instance, as recorded in
@@ -30,6 +36,7 @@ struct proc_rec {
 };
 
 unsigned long long proc_argv_hash(const char *const *argv);
+void proc_recs_free(struct netns_drv *d);
 /* 0 and *rec filled, -ENOENT when there is no record, other -errno. */
 int proc_rec_read(struct netns_drv *d, const char *name, struct proc_rec *rec);
 int proc_rec_write(struct netns_drv *d, const char *name, const struct proc_rec *rec);

@@ -43,6 +43,7 @@ static void drv_close(void *priv)
 
 	reap_wait(d);
 	free(d->reap);
+	proc_recs_free(d);
 	free(d);
 }
 
