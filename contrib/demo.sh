@@ -6,25 +6,37 @@
 #   contrib/demo.sh up       install dependencies, build, bring the cloud up
 #   contrib/demo.sh status   vxcloud status on every host
 #   contrib/demo.sh down     vxcloud destroy on every host, remove the hosts
+#
+# Environment: VXC_DEMO_PREFIX names the namespaces (default: "vxd" and a
+# hash of this checkout's path, so two checkouts keep apart); VXC_DEMO_DIR
+# holds the pages the instances serve (default: the demo's work dir,
+# /tmp/PREFIX-work.*, removed by `down`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-export VXC_TEST_PREFIX=vxdemo VXC_TOP_SRCDIR=$top VXC_TOP_BUILDDIR=$top/_build
-spec=$top/contrib/demo/cloud.conf
-www=/tmp/vxcloud-demo/www
+prefix=${VXC_DEMO_PREFIX:-vxd$(printf '%04x' $(($(cksum <<<"$top" | cut -d' ' -f1) % 65536)))}
+# A tree already configured in place (`./configure && make`) refuses an
+# out-of-tree build: use its build then.
+build_dir=$top/_build
+[ -f "$top/config.status" ] && build_dir=$top
+export VXC_TEST_PREFIX=$prefix VXC_TOP_SRCDIR=$top VXC_TOP_BUILDDIR=$build_dir
+spec_template=$top/contrib/demo/cloud.conf
 hosts=(net127 compute1 compute2)
 
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it makes network namespaces)" >&2; exit 1; }
 
 build() {
 	contrib/deps.sh
-	if [ ! -x "$VXC_TOP_BUILDDIR/core/vxcloud" ]; then
-		echo "building in $VXC_TOP_BUILDDIR"
-		autoreconf -fi >/dev/null 2>&1
-		mkdir -p "$VXC_TOP_BUILDDIR"
-		(cd "$VXC_TOP_BUILDDIR" && "$top/configure" -q && make -j2) >"$top/_build.log" 2>&1 ||
-			{ tail -n 30 "$top/_build.log"; exit 1; }
+	[ -x "$build_dir/core/vxcloud" ] && return 0
+	echo "building in $build_dir"
+	if [ "$build_dir" = "$top" ]; then
+		make -j2 >"$top/_build.log" 2>&1 || { tail -n 30 "$top/_build.log"; exit 1; }
+		return 0
 	fi
+	autoreconf -fi >/dev/null 2>&1
+	mkdir -p "$build_dir"
+	(cd "$build_dir" && "$top/configure" -q && make -j2) >"$top/_build.log" 2>&1 ||
+		{ tail -n 30 "$top/_build.log"; exit 1; }
 }
 
 # The test harness builds the simulated hosts; the demo keeps them after
@@ -50,6 +62,8 @@ up() {
 	vxt_add_host compute1 10.0.0.1/24
 	vxt_add_host compute2 10.0.0.2/24
 	vxt_add_client 200.160.0.100/24 200.160.0.1/24
+	local www=${VXC_DEMO_DIR:-$VXT_WORK}/www spec=$VXT_WORK/demo.conf
+	sed "s|@WWW@|$www|g" "$spec_template" >"$spec"
 	for w in web1 web2; do
 		mkdir -p "$www/$w"
 		echo "This page is got from $w" >"$www/$w/index.html"
@@ -97,7 +111,7 @@ down() {
 		done
 	fi
 	vxt_cleanup
-	rm -rf /tmp/vxcloud-demo
+	[ -z "${VXC_DEMO_DIR:-}" ] || rm -rf "$VXC_DEMO_DIR/www"
 	echo "the demo is down"
 }
 

@@ -5,7 +5,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev llvm
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -15,5 +15,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
 fi

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netlink/socket.h>
 
 #include "ctx.h"
 #include "netns.h"
@@ -28,6 +29,9 @@ void vxc_ctx_fini(vxc_ctx *ctx)
 	free(ctx->errmsg);
 	free(ctx->state_dir);
 	ctx->errmsg = ctx->state_dir = NULL;
+	if (ctx->host_nl)
+		nl_socket_free(ctx->host_nl);
+	ctx->host_nl = NULL;
 }
 
 void vxc_ctx_reset(vxc_ctx *ctx)
@@ -50,6 +54,7 @@ void vxc_ctx_log(vxc_ctx *ctx, int level, const char *fmt, ...)
 		return;
 	if (level < 0 || level > VXC_LOG_DEBUG)
 		level = VXC_LOG_DEBUG;
+	fflush(stdout); /* the changes printed so far come first (see changes.c) */
 	fprintf(stderr, "vxcloud: %s: %s: ", driver_name(ctx), level_names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

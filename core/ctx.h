@@ -6,6 +6,8 @@
 #include <libconfig.h>
 #include <vxcloud/plugin.h>
 
+struct nl_sock;
+
 /* Receives change reports: plan/apply/status print or collect them. */
 struct vxc_change_sink {
 	void (*report)(void *arg, const char *driver, const char *what);
@@ -23,6 +25,8 @@ struct vxc_ctx {
 	int log_level;
 	struct vxc_change_sink sink;
 	unsigned n_changes;           /* changes reported since last reset */
+	struct nl_sock *host_nl;      /* the host namespace's netlink socket, made on
+				       * first use and kept for the run (vxc_nl_host) */
 };
 
 /* Fills a context; strings are borrowed and must outlive it. */

@@ -149,6 +149,7 @@ static void print_changes_json(const struct run *r, const char *cmd)
 
 static int driver_failed(struct run *r, const char *cmd)
 {
+	fflush(stdout); /* after the changes made */
 	fprintf(stderr, "vxcloud: %s failed: %s\n", cmd,
 		r->engine.error ? r->engine.error : "unknown error");
 	if (r->changes.n)

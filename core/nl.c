@@ -77,6 +77,16 @@ int vxc_nl_open(vxc_ctx *ctx, int netns_fd, struct nl_sock **out)
 	return 0;
 }
 
+int vxc_nl_host(vxc_ctx *ctx, struct nl_sock **out)
+{
+	int r = 0;
+
+	if (!ctx->host_nl)
+		r = vxc_nl_open(ctx, -1, &ctx->host_nl);
+	*out = ctx->host_nl;
+	return r;
+}
+
 struct nl_addr *vxc_nl_addr4(struct in_addr a, unsigned len)
 {
 	struct nl_addr *na = nl_addr_build(AF_INET, &a, sizeof(a));

@@ -14,6 +14,11 @@
  * namespace it was made in, so the thread only visits netns_fd briefly. */
 int vxc_nl_open(vxc_ctx *ctx, int netns_fd, struct nl_sock **out);
 
+/* The host namespace's socket, made on first use and kept in ctx for the
+ * run (freed by vxc_ctx_fini): one socket per run, not one per instance.
+ * The caller must not free it. */
+int vxc_nl_host(vxc_ctx *ctx, struct nl_sock **out);
+
 /* A libnl error code (-NLE_*) as a negative errno. */
 int vxc_nl_errno(int nlerr);
 

@@ -531,7 +531,7 @@ static int run_ensure(struct veth_run *run)
 {
 	int r;
 
-	r = vxc_nl_open(run->ctx, -1, &run->hsk);
+	r = vxc_nl_host(run->ctx, &run->hsk);
 	if (r < 0)
 		return r;
 	if (run->v->netns_fd >= 0 && (r = vxc_nl_open(run->ctx, run->v->netns_fd, &run->psk)) < 0)
@@ -582,8 +582,6 @@ int vxc_veth_ensure(vxc_ctx *ctx, const struct vxc_veth *veth, unsigned flags)
 	set_who(&run);
 	r = run_ensure(&run);
 	drop_links(&run);
-	if (run.hsk)
-		nl_socket_free(run.hsk);
 	if (run.psk)
 		nl_socket_free(run.psk);
 	return r;
@@ -598,7 +596,7 @@ int vxc_link_delete(vxc_ctx *ctx, const char *ifname)
 	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
 		return vxc_ctx_error(ctx, -EINVAL, "link '%s': invalid interface name",
 				     ifname ? ifname : "");
-	r = vxc_nl_open(ctx, -1, &sk);
+	r = vxc_nl_host(ctx, &sk);
 	if (r < 0)
 		return r;
 	r = get_link(sk, ifname, &link);
@@ -612,7 +610,6 @@ int vxc_link_delete(vxc_ctx *ctx, const char *ifname)
 	} else if (r == -ENOENT) {
 		r = 0;
 	}
-	nl_socket_free(sk);
 	if (r < 0)
 		return vxc_ctx_error(ctx, r, "link %s: delete: %s", ifname, strerror(-r));
 	return 0;

@@ -20,7 +20,7 @@ struct vxc_network_ops {
 
 	/* The router namespace, its ports (one per attached network, holding the
 	 * gateway), its gateway port on the provider bridge holding the external
-	 * address and every floating IP, default route, forwarding on. */
+	 * address and answering for every floating IP, default route, forwarding on. */
 	int (*router_ensure)(void *priv, const struct vxc_router *r, unsigned flags);
 
 	/* Plug an interface made by another driver (compute, lb) into net. */

@@ -2,16 +2,22 @@
  * through the command-line tools, in namespaces of its own. Prints times and
  * ratios measured in the same run; nothing here passes or fails.
  *
- *   bench-nat [--no-seed] [N...]     (default: 1000 10000)
+ *   bench-nat [--no-seed | --seed N] [N...]     (default: 1000 10000; seed N 1000)
  *
- * For each N: programming all N floating IPs into an empty namespace
- * through nat/nftables and nat/iptables, the same ruleset through one
- * `nft -f` and one `iptables-legacy-restore`; then the time to add one
- * floating IP when N already exist (warm driver instance, as a daemon
- * holds it; and cold, a fresh instance that reads the ruleset first, as a
- * `vxcloud apply` process does). Once, at N = 1,000: the seed's way, one
- * `iptables-legacy` process per rule, extrapolated linearly to 10,000 (a
- * lower bound: each such process reads and writes the whole table). */
+ * For each N (median of FULL_REPEAT runs each): programming all N floating
+ * IPs into an empty namespace through nat/nftables and nat/iptables, the
+ * same ruleset through one `nft -f` and one `iptables-legacy-restore`; then
+ * the time to add one floating IP when N already exist (warm driver
+ * instance, as a daemon holds it; cold, a fresh instance that reads the
+ * ruleset first, as a `vxcloud apply` process does; and `nft -f` adding the
+ * same map element, mostly process start). The seed's way, measured at the
+ * N it is reported for (no extrapolation): its commands for a floating IP
+ * as the seed writes them -- `iptables -t nat -A PREROUTING -d FIP -j DNAT`,
+ * the same in OUTPUT, `-A POSTROUTING -s TARGET -j SNAT` -- one
+ * iptables-legacy process each, started in the namespace directly (the
+ * seed's `ip netns exec` would add a process per rule: a lower bound),
+ * against both drivers programming the same N. The whole `vxcloud apply`
+ * around them is measured by bench-cli.sh. */
 #include "config.h"
 
 #include <netinet/in.h>
@@ -37,6 +43,7 @@
 
 #define EXT "203.0.113.2"
 #define ADD_REPEAT 41 /* adds measured per point; the median is printed */
+#define FULL_REPEAT 5 /* full programmings per point; the median is printed */
 
 static char prefix[16], top[PATH_MAX], nsdir[PATH_MAX + 8], statedir[PATH_MAX + 8];
 static char rname[32];
@@ -268,7 +275,8 @@ static void write_restore(const char *path, size_t n)
 	fclose(f);
 }
 
-/* The seed's step 5: three iptables processes per floating IP. */
+/* The seed's step 5 as it writes it: three iptables processes per
+ * floating IP (DNAT in PREROUTING and OUTPUT, SNAT in POSTROUTING). */
 static double seed_way(size_t n)
 {
 	const char *ns = fresh_router();
@@ -276,12 +284,12 @@ static double seed_way(size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		char f[16], tg[16];
-		const char *pre[] = { "iptables-legacy", "-w", "-t", "nat", "-A", "PREROUTING", "-d",
-				      f, "-j", "DNAT", "--to-destination", tg, NULL };
-		const char *out[] = { "iptables-legacy", "-w", "-t", "nat", "-A", "OUTPUT", "-d",
-				      f, "-j", "DNAT", "--to-destination", tg, NULL };
-		const char *post[] = { "iptables-legacy", "-w", "-t", "nat", "-A", "POSTROUTING",
-				       "-s", tg, "-j", "SNAT", "--to-source", f, NULL };
+		const char *pre[] = { "iptables-legacy", "-t", "nat", "-A", "PREROUTING", "-d", f,
+				      "-j", "DNAT", "--to-destination", tg, NULL };
+		const char *out[] = { "iptables-legacy", "-t", "nat", "-A", "OUTPUT", "-d", f,
+				      "-j", "DNAT", "--to-destination", tg, NULL };
+		const char *post[] = { "iptables-legacy", "-t", "nat", "-A", "POSTROUTING", "-s",
+				       tg, "-j", "SNAT", "--to-source", f, NULL };
 
 		nt_ipstr(fip_addr(i), f);
 		nt_ipstr(target_addr(i), tg);
@@ -321,6 +329,63 @@ static double add_one(struct drv *d, size_t n, int cold)
 	return t[ADD_REPEAT / 2];
 }
 
+/* Baseline: one `nft -f` process adding a DNAT map element to the table
+ * nat/nftables made with n floating IPs (then removed, not timed). */
+static double nft_add_one(size_t n, const char *path)
+{
+	const char *argv[] = { "nft", "-f", path, NULL };
+	const char *ns = fresh_router();
+	double t[ADD_REPEAT];
+
+	drv_open(&drvs[0]);
+	ensure(&drvs[0], n);
+	for (int k = 0; k < ADD_REPEAT; k++) {
+		char a[16], b[16];
+		FILE *f = fopen(path, "w");
+
+		nt_ipstr(htonl(0x64800000u + (uint32_t)k + 1), a);
+		nt_ipstr(target_addr(n), b);
+		fprintf(f, "add element ip vxcloud fip_dnat { %s : %s }\n", a, b);
+		fclose(f);
+		t[k] = run_in(ns, argv, NULL);
+		f = fopen(path, "w");
+		fprintf(f, "delete element ip vxcloud fip_dnat { %s }\n", a);
+		fclose(f);
+		run_in(ns, argv, NULL);
+	}
+	qsort(t, ADD_REPEAT, sizeof(t[0]), cmp_d);
+	return t[ADD_REPEAT / 2];
+}
+
+/* ---- full programming, median of FULL_REPEAT ------------------------- */
+
+static double median_of(double *t, int n)
+{
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_d);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+static double full_driver(struct drv *d, size_t n)
+{
+	double t[FULL_REPEAT];
+
+	for (int k = 0; k < FULL_REPEAT; k++) {
+		fresh_router();
+		drv_open(d);
+		t[k] = ensure(d, n);
+	}
+	return median_of(t, FULL_REPEAT);
+}
+
+static double full_tool(const char *const *argv, const char *in_path)
+{
+	double t[FULL_REPEAT];
+
+	for (int k = 0; k < FULL_REPEAT; k++)
+		t[k] = run_in(fresh_router(), argv, in_path);
+	return median_of(t, FULL_REPEAT);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static void cleanup(void)
@@ -336,7 +401,7 @@ static void cleanup(void)
 	while (umount2(nsdir, MNT_DETACH) == 0)
 		;
 	rmdir(nsdir);
-	for (int i = 1; i < 64; i++) { /* nat/nftables' state files */
+	for (int i = 1; i <= ns_seq; i++) { /* nat/nftables' state files */
 		snprintf(p, sizeof(p), "%s/nftables/router-%sb%d.state", statedir, prefix, i);
 		unlink(p);
 	}
@@ -357,7 +422,7 @@ static void sweep(void)
 {
 	char cmd[64];
 
-	for (int i = 1; i < 64; i++) {
+	for (int i = 1; i < 1024; i++) {
 		snprintf(cmd, sizeof(cmd), "vxr-%sb%d", prefix, i);
 		vxc_netns_delete(&nt_ctx, cmd);
 	}
@@ -366,20 +431,24 @@ static void sweep(void)
 
 int main(int argc, char **argv)
 {
-	const char *p = getenv("VXC_TEST_PREFIX"), *b = getenv("VXC_TOP_BUILDDIR");
-	size_t ns[8] = { 1000, 10000 }, n_ns = 2, max = 0;
+	const char *p = getenv("VXC_TOP_BUILDDIR"), *pre = getenv("VXC_TEST_PREFIX");
+	size_t ns[8] = { 1000, 10000 }, n_ns = 2, max = 0, seed_n = 1000;
 	char path[PATH_MAX], nftf[PATH_MAX + 16], iptf[PATH_MAX + 16];
-	double seed = 0, t_nft10k = 0;
-	int no_seed = 0;
+	const char *nft_argv[] = { "nft", "-f", nftf, NULL };
+	const char *rest_argv[] = { "iptables-legacy-restore", NULL };
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-nat: needs root\n");
 		return 77;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--no-seed")) {
-		no_seed = 1;
+		seed_n = 0;
 		argc--;
 		argv++;
+	} else if (argc > 2 && !strcmp(argv[1], "--seed")) {
+		seed_n = strtoul(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
 	}
 	if (argc > 1) {
 		n_ns = 0;
@@ -388,8 +457,9 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_ns; i++)
 		max = ns[i] > max ? ns[i] : max;
+	max = seed_n > max ? seed_n : max;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(prefix, sizeof(prefix), "%s", p && *p ? p : "vxt");
+	snprintf(prefix, sizeof(prefix), "%s", pre && *pre ? pre : "vxt");
 	snprintf(top, sizeof(top), "/run/%s-nat-bench", prefix);
 	snprintf(nsdir, sizeof(nsdir), "%s/netns", top);
 	snprintf(statedir, sizeof(statedir), "%s/state", top);
@@ -404,7 +474,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++) {
 		const char *name = i ? "iptables" : "nftables";
 
-		snprintf(path, sizeof(path), "%s/plugins/nat/%s/.libs/%s.so", b ? b : ".", name,
+		snprintf(path, sizeof(path), "%s/plugins/nat/%s/.libs/%s.so", p ? p : ".", name,
 			 name);
 		if (drv_load(&drvs[i], path) < 0)
 			return 1;
@@ -413,58 +483,58 @@ int main(int argc, char **argv)
 
 	printf("NAT benchmark: one router, N floating IPs (DNAT prerouting + output, SNAT)\n");
 	printf("kernel objects per N: nftables 2 map elements; iptables 3 rules\n\n");
+	printf("programming N floating IPs into an empty namespace (median of %d)\n",
+	       FULL_REPEAT);
 	printf("%-7s %12s %12s %9s   %12s %12s %9s\n", "N", "nat/nftables", "nft -f", "drv/nft",
 	       "nat/iptables", "ipt-restore", "drv/rest");
 	for (size_t i = 0; i < n_ns; i++) {
-		const char *nft_argv[] = { "nft", "-f", nftf, NULL };
-		const char *rest_argv[] = { "iptables-legacy-restore", NULL };
 		double t_nd, t_nf, t_id, t_ir;
 
-		fresh_router();
-		drv_open(&drvs[0]);
-		t_nd = ensure(&drvs[0], ns[i]);
+		t_nd = full_driver(&drvs[0], ns[i]);
 		write_nft(nftf, ns[i]);
-		t_nf = run_in(fresh_router(), nft_argv, NULL);
-		fresh_router();
-		drv_open(&drvs[1]);
-		t_id = ensure(&drvs[1], ns[i]);
+		t_nf = full_tool(nft_argv, NULL);
+		t_id = full_driver(&drvs[1], ns[i]);
 		write_restore(iptf, ns[i]);
-		t_ir = run_in(fresh_router(), rest_argv, iptf);
+		t_ir = full_tool(rest_argv, iptf);
 		printf("%-7zu %10.1fms %10.1fms %8.2fx   %10.1fms %10.1fms %8.2fx\n", ns[i],
 		       t_nd * 1e3, t_nf * 1e3, t_nd / t_nf, t_id * 1e3, t_ir * 1e3, t_id / t_ir);
-		if (ns[i] == 10000)
-			t_nft10k = t_nd;
 	}
 
-	if (!no_seed) {
-		printf("\nthe seed's way: one iptables-legacy process per rule, N = 1000 (3000 "
-		       "processes)\n");
-		seed = seed_way(1000);
-		printf("  %.2f s; extrapolated linearly to N = 10000: %.1f s\n", seed, seed * 10);
+	if (seed_n) {
+		double seed, t_nd, t_id;
+
+		printf("\nthe seed's way at N = %zu: its 3 iptables commands per floating IP, one "
+		       "iptables-legacy process each (%zu processes, one run)\n", seed_n,
+		       3 * seed_n);
+		seed = seed_way(seed_n);
+		t_nd = full_driver(&drvs[0], seed_n);
+		t_id = full_driver(&drvs[1], seed_n);
+		printf("  seed %.2f s; nat/nftables %.1f ms (%.0fx faster); nat/iptables %.1f ms "
+		       "(%.0fx faster)\n", seed, t_nd * 1e3, seed / t_nd, t_id * 1e3, seed / t_id);
 	}
-	if (seed > 0 && t_nft10k > 0)
-		printf("  nat/nftables at N = 10000 is %.0fx faster (target: >= 500x)\n",
-		       seed * 10 / t_nft10k);
 
 	printf("\nadd one floating IP when N exist (median of %d)\n", ADD_REPEAT);
-	printf("%-7s %14s %14s %14s\n", "N", "nft warm", "nft cold", "iptables");
+	printf("%-7s %12s %12s %12s %12s   %s\n", "N", "nft warm", "nft cold", "iptables",
+	       "nft -f add", "cold/nft-f");
 	{
-		size_t pts[] = { 10, 1000, 10000 };
+		size_t pts[] = { 10, 1000, 10000, 100000 };
 		double w10 = 0, c10 = 0;
 
 		for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
-			double w, c, t;
+			double w, c, t, f;
 
 			if (pts[i] > max)
 				continue;
 			w = add_one(&drvs[0], pts[i], 0);
 			c = add_one(&drvs[0], pts[i], 1);
 			t = add_one(&drvs[1], pts[i], 0);
+			f = nft_add_one(pts[i], nftf);
 			if (pts[i] == 10) {
 				w10 = w;
 				c10 = c;
 			}
-			printf("%-7zu %12.3fms %12.3fms %12.3fms", pts[i], w * 1e3, c * 1e3, t * 1e3);
+			printf("%-7zu %10.3fms %10.3fms %10.3fms %10.3fms   %8.2fx", pts[i], w * 1e3,
+			       c * 1e3, t * 1e3, f * 1e3, c / f);
 			if (pts[i] > 10 && w10 > 0)
 				printf("   nft warm %.2fx, cold %.2fx of N = 10", w / w10, c / c10);
 			printf("\n");

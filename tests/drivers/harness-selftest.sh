@@ -80,8 +80,14 @@ vxt_bg vxt_inst_ns h1 vxi-test sleep 300
 tracked=$VXT_BG_PID
 nsenter --net="$nsdir/vxi-test" sleep 301 </dev/null >/dev/null 2>&1 &
 untracked=$! # not tracked: found by its namespace at cleanup
-vxt_ok "the background process runs in that namespace" \
-	test "$(readlink /proc/$tracked/ns/net)" = "$(readlink /proc/$untracked/ns/net)"
+# Both start in this shell's namespace and move once nsenter has run: wait
+# for that (a loaded machine can take a while) instead of reading once.
+moved_together() {
+	local a b
+	a=$(readlink "/proc/$tracked/ns/net") b=$(readlink "/proc/$untracked/ns/net")
+	[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$(readlink /proc/$$/ns/net)" ]
+}
+vxt_ok "the background process runs in that namespace" vxt_wait_until 100 moved_together
 
 # An interrupted run with another tag (its names start with $P too): TERM
 # mid-setup cleans up through the trap; a SIGKILLed one is cleaned by the

@@ -243,7 +243,11 @@ static void run(const struct vxc_plugin *pl, const struct vxc_compute_ops *ops, 
 	if (r < 0)
 		printf("# %s\n", dctx.errmsg ? dctx.errmsg : "(no message)");
 	ok(!vxc_proc_alive(&core, pid2, "sleep"), "the process is gone");
-	ok(!nlt_link(NULL, inst->port->host_if).exists, "the host end is gone");
+	/* The host end goes with the namespace, torn down by the kernel in
+	 * the background (the driver waits for it when closed). */
+	for (int i = 0; i < 500 && nlt_link(NULL, inst->port->host_if).exists; i++)
+		usleep(10000);
+	ok(!nlt_link(NULL, inst->port->host_if).exists, "the host end goes with the namespace");
 	fd = vxc_netns_open(&core, inst_ns);
 	ok(fd == -ENOENT, "the namespace is gone");
 	ok(recorded_pid() == 0, "the PID record is gone");

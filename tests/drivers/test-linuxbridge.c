@@ -714,9 +714,14 @@ static void test_remove(struct inst *in, const char *uplink)
 	ok(ops->remove(in->priv, &o, VXC_F_DRY_RUN) == 0 && in->ctx.n_changes == 2 &&
 		   link_exists(net.bridge_if) && link_exists(net.vxlan_if),
 	   "remove: dry run reports 2 deletions, deletes nothing");
-	ok(ops->remove(in->priv, &o, 0) == 0 && !link_exists(net.bridge_if) &&
-		   !link_exists(net.vxlan_if),
-	   "remove network: bridge and vxlan gone");
+	inst_reset(in);
+	ok(ops->remove(in->priv, &o, 0) == 0 && in->ctx.n_changes == 2,
+	   "remove network: bridge and vxlan reported");
+	/* Removed links go in one batch before the driver lists or makes
+	 * anything (and when it closes). */
+	owned_desc(in, buf);
+	ok(!link_exists(net.bridge_if) && !link_exists(net.vxlan_if),
+	   "remove network: bridge and vxlan gone by the next call");
 	inst_reset(in);
 	ok(ops->remove(in->priv, &o, 0) == 0 && in->ctx.n_changes == 0,
 	   "remove network again: nothing to do");
@@ -876,6 +881,39 @@ static const char *addrs_desc(struct nl_sock *s, const char *dev, char *buf, siz
 	return buf;
 }
 
+/* The floating IPs: local routes (protocol 0x76, vxcloud's) through dev. */
+static const char *fip_routes(struct nl_sock *s, const char *dev, char *buf, size_t sz)
+{
+	struct nl_cache *cache = NULL;
+	struct rtnl_link *l = link_get_in(s, dev);
+	struct strs *v = calloc(1, sizeof(*v));
+
+	buf[0] = '\0';
+	if (l && v && rtnl_route_alloc_cache(s, AF_INET, 0, &cache) == 0) {
+		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+			struct rtnl_route *r = (struct rtnl_route *)o;
+			struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+			char t[40];
+
+			if (rtnl_route_get_table(r) != RT_TABLE_LOCAL ||
+			    rtnl_route_get_type(r) != RTN_LOCAL || rtnl_route_get_protocol(r) != 0x76 ||
+			    !nh || rtnl_route_nh_get_ifindex(nh) != rtnl_link_get_ifindex(l) ||
+			    v->n >= 64)
+				continue;
+			nl_addr2str(rtnl_route_get_dst(r), t, sizeof(t));
+			snprintf(v->v[v->n++], 40, "%s", t);
+		}
+		nl_cache_free(cache);
+		strs_sort(v);
+		for (size_t i = 0; i < v->n; i++)
+			snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s", i ? " " : "", v->v[i]);
+	}
+	if (l)
+		rtnl_link_put(l);
+	free(v);
+	return buf;
+}
+
 static const char *default_route(struct nl_sock *s, char *buf, size_t sz)
 {
 	struct nl_cache *cache = NULL;
@@ -898,7 +936,7 @@ static const char *default_route(struct nl_sock *s, char *buf, size_t sz)
 	return buf;
 }
 
-static void check_router(struct inst *in, const char *when, const char *want_addrs)
+static void check_router(struct inst *in, const char *when, const char *want_fips)
 {
 	char d[256], w[256];
 	struct nl_sock *s;
@@ -915,7 +953,10 @@ static void check_router(struct inst *in, const char *when, const char *want_add
 	snprintf(w, sizeof(w), "veth mtu=%u up master=%s alias=vxcloud:router:%s", net.mtu,
 		 net.bridge_if, rt.name);
 	is_str(link_desc(sk, rport.host_if, d, sizeof(d)), w, "%s: network port on its bridge", when);
-	is_str(addrs_desc(s, "gw0", d, sizeof(d)), want_addrs, "%s: gw0 addresses", when);
+	is_str(addrs_desc(s, "gw0", d, sizeof(d)), "198.51.100.10/24",
+	       "%s: gw0 holds the external address, only it", when);
+	is_str(fip_routes(s, "gw0", d, sizeof(d)), want_fips,
+	       "%s: a local route through gw0 per floating IP", when);
 	is_str(addrs_desc(s, "t-t1", d, sizeof(d)), "192.168.50.1/24",
 	       "%s: t-t1 holds the gateway", when);
 	is_str(default_route(s, d, sizeof(d)), "198.51.100.1",
@@ -935,8 +976,7 @@ static void test_router(struct inst *in)
 	inst_reset(in);
 	ok(ops->router_ensure(in->priv, &rt, 0) == 0, "router: create");
 	show(in);
-	check_router(in, "router",
-		     "198.51.100.10/24 198.51.100.20/32 198.51.100.21/32 198.51.100.22/32");
+	check_router(in, "router", "198.51.100.20 198.51.100.21 198.51.100.22");
 	inst_reset(in);
 	ok(ops->router_ensure(in->priv, &rt, 0) == 0 && in->ctx.n_changes == 0,
 	   "router: re-apply changes nothing");
@@ -944,22 +984,24 @@ static void test_router(struct inst *in)
 	rt.n_fips = 2;
 	inst_reset(in);
 	ok(ops->router_ensure(in->priv, &rt, 0) == 0 && in->ctx.n_changes == 1 &&
-		   saw(in, "remove address 198.51.100.22/32"),
+		   saw(in, "remove floating IP 198.51.100.22"),
 	   "router: a floating IP no longer listed is removed, only it");
 	show(in);
-	check_router(in, "router after", "198.51.100.10/24 198.51.100.20/32 198.51.100.21/32");
+	check_router(in, "router after", "198.51.100.20 198.51.100.21");
 }
 
 static void test_router_remove(struct inst *in)
 {
+	char buf[256];
 	struct vxc_owned o = { .kind = VXC_KIND_ROUTER, .name = rt.name, .netns = rt.netns };
 
 	inst_reset(in);
 	ok(ops->remove(in->priv, &o, 0) == 0, "remove router");
 	show(in);
 	ok(svc->netns_open(&in->ctx, rt.netns) == -ENOENT, "remove router: namespace gone");
+	owned_desc(in, buf);
 	ok(!link_exists(rt.gw_host_if) && !link_exists(rport.host_if),
-	   "remove router: its host-side ends are gone");
+	   "remove router: its host-side ends are gone by the next call");
 }
 
 /* ---- setup --------------------------------------------------------------- */

@@ -6,7 +6,7 @@
 #   - the router on a third host answers on the tenant gateway, and on its
 #     external address from the provider network; with the nftables NAT
 #     driver built, a router with SNAT takes its tenant out to the provider
-#     network and a floating IP (a /32 on its gateway port) brings the
+#     network and a floating IP (a local route on its gateway port) brings the
 #     provider network in;
 #   - two tenants with the same CIDR on different VNIs stay isolated;
 #   - a fourth host added to the spec and applied everywhere is reachable;
@@ -131,9 +131,12 @@ vxt_ok "the router answers on its external address from the provider network" \
 vxt_ok "blue's router reaches a2 (h2)" vxt_inst_ns h3 vxr-blue ping -c 2 -W 5 10.0.0.6
 
 if [ -n "$NAT" ]; then
-	vxt_is "red's gateway port holds the floating IP as a /32" \
+	vxt_is "red's gateway port holds the external address" \
 		"$(vxt_inst_ns h3 vxr-red ip -o -4 addr show dev gw0 | awk '{print $4}' | sort | tr '\n' ' ')" \
-		"203.0.113.11/24 203.0.113.20/32 "
+		"203.0.113.11/24 "
+	vxt_is "... and the floating IP as a local route through it" \
+		"$(vxt_inst_ns h3 vxr-red ip -4 route show table local type local dev gw0 proto 118 |
+			awk '{print $2}')" "203.0.113.20"
 	vxt_ok "r1 (red, h1) reaches the provider network through its router's SNAT" \
 		vxt_inst_ns h1 vxi-r1 ping -c 2 -W 5 203.0.113.100
 	vxt_fail "a1 (blue, router without SNAT) does not" \

@@ -4,6 +4,7 @@
 #ifndef VXC_NETNS_DRIVER_H
 #define VXC_NETNS_DRIVER_H
 
+#include <net/if.h>
 #include <sys/types.h>
 #include <vxcloud/compute.h>
 
@@ -15,6 +16,14 @@ struct netns_drv {
 	vxc_ctx *ctx;
 	const struct vxc_services *svc;
 	unsigned stop_timeout_ms;
+	char (*reap)[IF_NAMESIZE]; /* host ends going with their namespace */
+	size_t n_reap, cap_reap;
+	/* Names with a PID record when the run began, sorted (read once, so
+	 * an instance without a command costs no failed open); off (stale)
+	 * once this run writes a record not listed. */
+	char **recs;
+	size_t n_recs;
+	int recs_state; /* 0 not read, 1 valid, -1 stale or unreadable */
 };
 
 /* The supervised command of one instance, as recorded in
@@ -27,6 +36,7 @@ struct proc_rec {
 };
 
 unsigned long long proc_argv_hash(const char *const *argv);
+void proc_recs_free(struct netns_drv *d);
 /* 0 and *rec filled, -ENOENT when there is no record, other -errno. */
 int proc_rec_read(struct netns_drv *d, const char *name, struct proc_rec *rec);
 int proc_rec_write(struct netns_drv *d, const char *name, const struct proc_rec *rec);
@@ -39,6 +49,12 @@ int command_ensure(struct netns_drv *d, const struct vxc_instance *inst, int net
 		   unsigned flags);
 /* The recorded command of instance name no longer runs. */
 int command_stop(struct netns_drv *d, const char *name, unsigned flags);
+
+/* reap.c: host_if goes away with its (deleted) namespace; reap_wait waits
+ * for all of them at once and deletes the ones still there by request. */
+int reap_note(struct netns_drv *d, const char *host_if);
+int reap_noted(const struct netns_drv *d, const char *host_if);
+void reap_wait(struct netns_drv *d);
 
 int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);
 int instance_list(void *priv, vxc_owned_cb cb, void *arg);

@@ -18,11 +18,10 @@ struct names {
 	int oom;
 };
 
+/* Duplicates (a namespace and its record) go after sorting: a search per
+ * name would make listing N instances cost N^2. */
 static void names_add(struct names *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], name))
-			return;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 8;
 		char **v = realloc(s->v, cap * sizeof(*v));
@@ -88,7 +87,8 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 		for (size_t i = 0; i < s.n; i++) {
 			struct vxc_owned obj = { VXC_KIND_INSTANCE, s.v[i], NULL };
 
-			cb(arg, &obj);
+			if (!i || strcmp(s.v[i - 1], s.v[i]))
+				cb(arg, &obj);
 		}
 	}
 	for (size_t i = 0; i < s.n; i++)
@@ -101,7 +101,7 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 {
 	struct netns_drv *d = priv;
 	char nsname[VXC_NETNS_NAMSIZ], host_if[IF_NAMESIZE];
-	int fd, r;
+	int fd, r, has_nic;
 
 	if (flags & ~VXC_F_KNOWN)
 		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
@@ -114,24 +114,28 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 	r = command_stop(d, obj->name, flags);
 	if (r < 0)
 		return r;
-	/* Deleting the host end first makes the NIC go now; a namespace is
-	 * torn down asynchronously by the kernel. */
-	if (if_nametoindex(host_if)) {
-		d->svc->change(d->ctx, "instance %s: delete veth %s", obj->name, host_if);
-		if (!(flags & VXC_F_DRY_RUN) && (r = d->svc->link_delete(d->ctx, host_if)) < 0)
-			return r;
-	}
 	fd = d->svc->netns_open(d->ctx, nsname);
 	if (fd >= 0)
 		close(fd);
 	else if (fd != -ENOENT)
 		return fd;
-	if (fd >= 0) {
+	/* An end noted for reaping is on its way out (a second remove). */
+	has_nic = (fd >= 0 || !reap_noted(d, host_if)) && if_nametoindex(host_if) != 0;
+	if (has_nic)
+		d->svc->change(d->ctx, "instance %s: delete veth %s", obj->name, host_if);
+	if (fd >= 0)
 		d->svc->change(d->ctx, "instance %s: delete netns %s", obj->name, nsname);
-		if (!(flags & VXC_F_DRY_RUN) && (r = d->svc->netns_delete(d->ctx, nsname)) < 0)
-			return r;
-	}
-	if (!(flags & VXC_F_DRY_RUN)) {
+	if (flags & VXC_F_DRY_RUN)
+		return 0;
+	/* The namespace takes the veth pair along, in one batch with the other
+	 * instances' (see reap.c); without a namespace the host end goes now. */
+	if (fd >= 0 && (r = d->svc->netns_delete(d->ctx, nsname)) < 0)
+		return r;
+	if (has_nic && fd >= 0 && (r = reap_note(d, host_if)) < 0)
+		return d->svc->error(d->ctx, r, "instance %s: out of memory", obj->name);
+	if (has_nic && fd < 0 && (r = d->svc->link_delete(d->ctx, host_if)) < 0)
+		return r;
+	{
 		char *log = state_file(d, obj->name, "log");
 
 		if (log)

@@ -39,7 +39,12 @@ static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 
 static void drv_close(void *priv)
 {
-	free(priv);
+	struct netns_drv *d = priv;
+
+	reap_wait(d);
+	free(d->reap);
+	proc_recs_free(d);
+	free(d);
 }
 
 static const struct vxc_compute_ops ops = {

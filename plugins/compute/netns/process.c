@@ -2,6 +2,7 @@
  * directory, so a later vxcloud run knows the PID to check or stop. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,12 +36,82 @@ unsigned long long proc_argv_hash(const char *const *argv)
 	return h;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int recs_push(struct netns_drv *d, const char *name, size_t *cap)
+{
+	if (d->n_recs == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		char **v = realloc(d->recs, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->recs = v;
+		*cap = c;
+	}
+	if (!(d->recs[d->n_recs] = strdup(name)))
+		return -ENOMEM;
+	d->n_recs++;
+	return 0;
+}
+
+/* The names with a .pid record in the state directory, sorted. */
+static void recs_read(struct netns_drv *d)
+{
+	const char *dir = d->svc->state_dir(d->ctx);
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *dh;
+
+	d->recs_state = -1;
+	if (!dir || !(dh = opendir(dir)))
+		return;
+	while ((de = readdir(dh))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 4 || strcmp(de->d_name + len - 4, ".pid"))
+			continue;
+		de->d_name[len - 4] = '\0';
+		if (recs_push(d, de->d_name, &cap) < 0) {
+			closedir(dh);
+			proc_recs_free(d);
+			d->recs_state = -1;
+			return;
+		}
+	}
+	closedir(dh);
+	qsort(d->recs, d->n_recs, sizeof(*d->recs), cmp_str);
+	d->recs_state = 1;
+}
+
+static int rec_listed(const struct netns_drv *d, const char *name)
+{
+	return bsearch(&name, d->recs, d->n_recs, sizeof(*d->recs), cmp_str) != NULL;
+}
+
+void proc_recs_free(struct netns_drv *d)
+{
+	for (size_t i = 0; i < d->n_recs; i++)
+		free(d->recs[i]);
+	free(d->recs);
+	d->recs = NULL;
+	d->n_recs = 0;
+}
+
 int proc_rec_read(struct netns_drv *d, const char *name, struct proc_rec *rec)
 {
-	char *path = state_file(d, name, "pid");
+	char *path;
 	int pid = 0, r = -ENOENT;
 	FILE *f;
 
+	if (!d->recs_state)
+		recs_read(d);
+	if (d->recs_state == 1 && !rec_listed(d, name))
+		return -ENOENT;
+	path = state_file(d, name, "pid");
 	if (!path)
 		return -ENOMEM;
 	f = fopen(path, "re");
@@ -66,6 +137,9 @@ int proc_rec_write(struct netns_drv *d, const char *name, const struct proc_rec 
 	char *path = state_file(d, name, "pid"), *tmp = NULL;
 	int r = 0;
 	FILE *f;
+
+	if (d->recs_state == 1 && !rec_listed(d, name))
+		d->recs_state = -1; /* the list no longer tells every record */
 
 	if (!path || asprintf(&tmp, "%s.tmp", path) < 0) {
 		free(path);

@@ -28,12 +28,19 @@ struct lbr {
 	struct nl_sock *bsk; /* fdb/neighbour dumps and batches (raw messages) */
 	unsigned vxlan_port;
 	int neigh_proxy;
+	uint32_t doom_group; /* doom.c: links to delete in one batch */
+	unsigned n_doomed;
 };
 
 #define lbr_change(p, ...) ((p)->svc->change((p)->ctx, __VA_ARGS__))
 #define lbr_error(p, err, ...) ((p)->svc->error((p)->ctx, (err), __VA_ARGS__))
 #define lbr_log(p, lvl, ...) ((p)->svc->log((p)->ctx, (lvl), __VA_ARGS__))
 #define lbr_dry(flags) (((flags) & VXC_F_DRY_RUN) != 0)
+
+/* doom.c: l joins the links deleted together by the next flush, which
+ * goes before anything is made, after the provider's removal and at close. */
+int lbr_link_doom(struct lbr *p, const char *who, struct rtnl_link *l);
+int lbr_doomed_flush(struct lbr *p);
 
 /* fmt.c: text for messages */
 const char *lbr_ip_str(struct in_addr a, char buf[LBR_IPSTR]);

@@ -75,5 +75,5 @@ int lbr_link_remove(struct lbr *p, const char *who, struct rtnl_link *l, unsigne
 		   rtnl_link_get_name(l));
 	if (lbr_dry(flags))
 		return 0;
-	return lbr_link_delete(p, p->sk, who, l);
+	return lbr_link_doom(p, who, l);
 }

@@ -45,6 +45,9 @@ static void lbr_close(void *priv)
 
 	if (!p)
 		return;
+	if (p->sk && lbr_doomed_flush(p) < 0)
+		lbr_log(p, VXC_LOG_ERR, "links marked for deletion (group %#x) are left; a later "
+			"destroy removes them", p->doom_group);
 	if (p->sk)
 		nl_socket_free(p->sk);
 	if (p->bsk)
@@ -81,13 +84,52 @@ static int lbr_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 	return 0;
 }
 
+/* Links removed earlier in the run go, in one batch, before anything is
+ * made or listed (see doom.c). */
+static int provider_ensure(void *priv, const struct vxc_provider *pv, unsigned flags)
+{
+	int err = lbr_doomed_flush(priv);
+
+	return err ? err : lbr_provider_ensure(priv, pv, flags);
+}
+
+static int network_ensure(void *priv, const struct vxc_network *net, const struct vxc_host *self,
+			  const struct vxc_fdb_entry *fdb, size_t n_fdb, unsigned flags)
+{
+	int err = lbr_doomed_flush(priv);
+
+	return err ? err : lbr_network_ensure(priv, net, self, fdb, n_fdb, flags);
+}
+
+static int router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
+{
+	int err = lbr_doomed_flush(priv);
+
+	return err ? err : lbr_router_ensure(priv, r, flags);
+}
+
+static int port_attach(void *priv, const struct vxc_network *net, const char *ifname,
+		       unsigned mtu, unsigned flags)
+{
+	int err = lbr_doomed_flush(priv);
+
+	return err ? err : lbr_port_attach(priv, net, ifname, mtu, flags);
+}
+
+static int list(void *priv, vxc_owned_cb cb, void *arg)
+{
+	int err = lbr_doomed_flush(priv);
+
+	return err ? err : lbr_list(priv, cb, arg);
+}
+
 static const struct vxc_network_ops ops = {
 	.size = sizeof(struct vxc_network_ops),
-	.provider_ensure = lbr_provider_ensure,
-	.network_ensure = lbr_network_ensure,
-	.router_ensure = lbr_router_ensure,
-	.port_attach = lbr_port_attach,
-	.list = lbr_list,
+	.provider_ensure = provider_ensure,
+	.network_ensure = network_ensure,
+	.router_ensure = router_ensure,
+	.port_attach = port_attach,
+	.list = list,
 	.remove = lbr_remove,
 };
 

@@ -211,6 +211,8 @@ static int remove_provider(struct lbr *p, struct rm_arg *r)
 
 	if (!err)
 		err = lbr_links_foreach(p, p->sk, rm_link, r);
+	if (!err && !lbr_dry(r->flags))
+		err = lbr_doomed_flush(p); /* the last removal of a destroy */
 	if (!err)
 		err = lbr_adopted_read(p, br);
 	if (err <= 0)

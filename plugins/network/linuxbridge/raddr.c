@@ -1,7 +1,7 @@
-/* Inside a router namespace: the addresses of a port (the gateway port has
- * the external address plus every floating IP as a /32; there can be
- * thousands, so they are dumped once, merged sorted and sent batched) and
- * the default route. */
+/* Inside a router namespace: the addresses of a port (dumped once, merged
+ * sorted and sent batched; floating IPs are routes, see rfip.c) and the
+ * default route (read with a dump the kernel filters to the main table:
+ * the local table holds a route per floating IP). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -21,7 +21,6 @@
 struct addr {
 	uint32_t ip; /* host order: sorts numerically */
 	uint8_t plen;
-	uint8_t fip;
 	uint8_t del; /* as an operation */
 };
 
@@ -30,7 +29,7 @@ struct addrv {
 	size_t n, cap;
 };
 
-static int push(struct addrv *a, uint32_t ip, uint8_t plen, uint8_t fip, uint8_t del)
+static int push(struct addrv *a, uint32_t ip, uint8_t plen, uint8_t del)
 {
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 32;
@@ -41,7 +40,7 @@ static int push(struct addrv *a, uint32_t ip, uint8_t plen, uint8_t fip, uint8_t
 		a->v = v;
 		a->cap = cap;
 	}
-	a->v[a->n++] = (struct addr){ .ip = ip, .plen = plen, .fip = fip, .del = del };
+	a->v[a->n++] = (struct addr){ .ip = ip, .plen = plen, .del = del };
 	return 0;
 }
 
@@ -86,7 +85,7 @@ static int dump_one(void *arg, struct nlmsghdr *h)
 	    nla_len(tb[IFA_LOCAL]) != 4)
 		return 0;
 	memcpy(&ip, nla_data(tb[IFA_LOCAL]), 4);
-	return push(d->have, ntohl(ip), ifa->ifa_prefixlen, 0, 1);
+	return push(d->have, ntohl(ip), ifa->ifa_prefixlen, 1);
 }
 
 static const char *addr_str(const struct addr *a, char buf[24])
@@ -116,12 +115,8 @@ static void report(struct lbr *p, const struct vxc_router *r, const char *ifname
 
 		if ((a->del ? n_del : n_add) > LBR_REPORT_MAX)
 			continue;
-		if (a->fip)
-			lbr_change(p, "router %s: %s: add floating IP %s", r->name, ifname,
-				   addr_str(a, buf));
-		else
-			lbr_change(p, "router %s: %s: %s address %s", r->name, ifname,
-				   a->del ? "remove" : "add", addr_str(a, buf));
+		lbr_change(p, "router %s: %s: %s address %s", r->name, ifname,
+			   a->del ? "remove" : "add", addr_str(a, buf));
 	}
 }
 
@@ -197,10 +192,10 @@ static int diff(const struct addrv *have, const struct addrv *want, struct addrv
 		int c = i == have->n ? 1 : j == want->n ? -1 : addr_cmp(&have->v[i], &want->v[j]);
 
 		if (c < 0) {
-			err = push(ops, have->v[i].ip, have->v[i].plen, 0, 1);
+			err = push(ops, have->v[i].ip, have->v[i].plen, 1);
 			i++;
 		} else if (c > 0) {
-			err = push(ops, want->v[j].ip, want->v[j].plen, want->v[j].fip, 0);
+			err = push(ops, want->v[j].ip, want->v[j].plen, 0);
 			j++;
 		} else {
 			i++;
@@ -215,13 +210,13 @@ int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_i
 		   unsigned flags)
 {
 	struct addrv w = { 0 }, have = { 0 }, ops = { 0 };
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET };
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = (uint32_t)ifindex };
 	struct dump_arg d = { .ifindex = ifindex, .have = &have };
 	size_t i;
 	int err = 0;
 
 	for (i = 0; !err && i < n_want; i++)
-		err = push(&w, ntohl(want[i].ip.s_addr), want[i].plen, (uint8_t)want[i].fip, 0);
+		err = push(&w, ntohl(want[i].ip.s_addr), want[i].plen, 0);
 	if (!err && in && ifindex)
 		err = lbr_dump(in->bsk, RTM_GETADDR, &ifa, sizeof(ifa), 0, 0, dump_one, &d);
 	if (!err) {
@@ -246,37 +241,50 @@ out:
 
 /* ---- default route --------------------------------------------------- */
 
-/* The main table's IPv4 default route: its gateway and device. */
-static int find_default(struct nl_sock *sk, struct in_addr *gw, int *oif, int *found)
+struct default_arg {
+	struct in_addr *gw;
+	int *oif, *found;
+};
+
+static int default_one(void *arg, struct nlmsghdr *h)
 {
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
-	int err;
+	struct default_arg *d = arg;
+	struct nlattr *tb[RTA_MAX + 1];
+	struct rtmsg *rtm;
 
-	*found = 0;
-	err = rtnl_route_alloc_cache(sk, AF_INET, 0, &cache);
-	if (err < 0)
-		return lbr_nlerr(err);
-	for (o = nl_cache_get_first(cache); o && !*found; o = nl_cache_get_next(o)) {
-		struct rtnl_route *rt = (struct rtnl_route *)o;
-		struct nl_addr *dst = rtnl_route_get_dst(rt), *a;
-		struct rtnl_nexthop *nh;
+	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_datalen(h) < (int)sizeof(*rtm))
+		return 0;
+	rtm = nlmsg_data(h);
+	if (*d->found || rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN ||
+	    rtm->rtm_type != RTN_UNICAST || rtm->rtm_dst_len)
+		return 0;
+	if (nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
+		return 0;
+	*d->found = 1;
+	/* A multipath default route has neither: it gets replaced. */
+	if (tb[RTA_OIF])
+		*d->oif = (int)nla_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
+		memcpy(d->gw, nla_data(tb[RTA_GATEWAY]), 4);
+	return 0;
+}
 
-		if (rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
-		    rtnl_route_get_type(rt) != RTN_UNICAST || (dst && nl_addr_get_prefixlen(dst)))
-			continue;
-		*found = 1;
+/* The main table's IPv4 default route: its gateway and device. One dump of
+ * the main table's unicast routes (the kernel filters; see lbr_route_strict). */
+static int find_default(struct nl_sock *bsk, struct in_addr *gw, int *oif, int *found)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN,
+			     .rtm_type = RTN_UNICAST };
+	struct default_arg d = { .gw = gw, .oif = oif, .found = found };
+	int err, tries = 0;
+
+	do { /* a dump the kernel marks interrupted is read again */
+		*found = 0;
 		gw->s_addr = 0;
 		*oif = 0;
-		if (rtnl_route_get_nnexthops(rt) == 1 && (nh = rtnl_route_nexthop_n(rt, 0))) {
-			*oif = rtnl_route_nh_get_ifindex(nh);
-			a = rtnl_route_nh_get_gateway(nh);
-			if (a && nl_addr_get_len(a) == 4)
-				memcpy(gw, nl_addr_get_binary_addr(a), 4);
-		}
-	}
-	nl_cache_free(cache);
-	return 0;
+		err = lbr_dump(bsk, RTM_GETROUTE, &rtm, sizeof(rtm), 0, 0, default_one, &d);
+	} while (err == -EAGAIN && ++tries < 5);
+	return err;
 }
 
 static int put_default(struct nl_sock *sk, int ifindex, struct in_addr gw)
@@ -321,7 +329,7 @@ int lbr_rdefault_ensure(struct lbr *p, const struct vxc_router *r, const struct 
 	int err = 0, found = 0, oif = 0;
 
 	if (in && ifindex)
-		err = find_default(in->sk, &cur, &oif, &found);
+		err = find_default(in->bsk, &cur, &oif, &found);
 	if (err < 0)
 		return lbr_error(p, err, "router %s: cannot read routes: %s", r->name,
 				 strerror(-err));

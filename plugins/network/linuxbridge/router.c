@@ -1,7 +1,7 @@
 /* Routers (step 2): a namespace per router on its host with
  *  - a gateway port: veth rg-R on the provider bridge <-> gw0 holding the
- *    external address and every floating IP (/32), default route via the
- *    provider gateway;
+ *    external address, a local route per floating IP (rfip.c), default
+ *    route via the provider gateway;
  *  - per attached network N a port: veth rp-N on N's bridge <-> t-N holding
  *    N's gateway address;
  *  - forwarding on.
@@ -49,6 +49,8 @@ static int inside_open(struct lbr *p, const struct vxc_router *r, int nsfd,
 	err = lbr_sock_open(&in->sk);
 	if (!err)
 		err = lbr_sock_open(&in->bsk);
+	if (!err)
+		lbr_route_strict(in->bsk);
 	if (!err) {
 		in->fwd_fd = open(FORWARD_SYSCTL, O_RDWR | O_CLOEXEC);
 		if (in->fwd_fd < 0)
@@ -109,23 +111,14 @@ static int ensure_gateway(struct lbr *p, const struct vxc_router *r,
 	const struct vxc_provider *pv = r->provider;
 	struct lbr_rport rp = { .host_if = r->gw_host_if, .peer_if = r->gw_if,
 				.bridge = pv->bridge, .mac = r->gw_mac.b, .mtu = pv->mtu };
-	struct lbr_raddr *want;
-	size_t i, n = 0;
+	struct lbr_raddr want = { .ip = r->external, .plen = pv->cidr.len };
 	int err, ifindex = 0;
 
 	err = lbr_rport_ensure(p, r, in, &rp, flags, &ifindex);
-	if (err < 0)
-		return err;
-	want = calloc(r->n_fips + 1, sizeof(*want));
-	if (!want)
-		return lbr_error(p, -ENOMEM, "router %s: out of memory", r->name);
-	want[n++] = (struct lbr_raddr){ .ip = r->external, .plen = pv->cidr.len };
-	for (i = 0; i < r->n_fips; i++)
-		if (r->fips[i]->address.s_addr != r->external.s_addr)
-			want[n++] = (struct lbr_raddr){ .ip = r->fips[i]->address, .plen = 32,
-							.fip = 1 };
-	err = lbr_raddr_sync(p, r, in, r->gw_if, ifindex, want, n, flags);
-	free(want);
+	if (!err)
+		err = lbr_raddr_sync(p, r, in, r->gw_if, ifindex, &want, 1, flags);
+	if (!err)
+		err = lbr_rfip_sync(p, r, in, r->gw_if, ifindex, flags);
 	if (!err && pv->gateway.s_addr)
 		err = lbr_rdefault_ensure(p, r, in, r->gw_if, ifindex, pv->gateway, flags);
 	return err;

@@ -32,13 +32,22 @@ int lbr_rport_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr
 struct lbr_raddr {
 	struct in_addr ip;
 	uint8_t plen;
-	int fip; /* a floating IP (for messages) */
 };
 
 /* Exactly these IPv4 addresses on the peer ifname (index ifindex). */
 int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
 		   const char *ifname, int ifindex, const struct lbr_raddr *want, size_t n_want,
 		   unsigned flags);
+/* rfip.c: floating IPs are local routes with this protocol (the ownership
+ * mark; 0x76 is unassigned in iproute2's rt_protos). */
+#define LBR_RTPROT_FIP 0x76
+/* Exactly r's floating IPs (but its external address) as local routes
+ * through the port ifname (index ifindex). */
+int lbr_rfip_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
+		  const char *ifname, int ifindex, unsigned flags);
+/* Lets the kernel filter route and address dumps on sk (NETLINK_GET_STRICT_CHK). */
+void lbr_route_strict(struct nl_sock *sk);
+
 /* The namespace's IPv4 default route: via gw on ifindex. */
 int lbr_rdefault_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
 			const char *ifname, int ifindex, struct in_addr gw, unsigned flags);
