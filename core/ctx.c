@@ -181,6 +181,10 @@ static const struct vxc_services services = {
 	.spawn = vxc_spawn,
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
+	.spawn_recorded = vxc_spawn_recorded,
+	.proc_running = vxc_proc_running,
+	.proc_find = vxc_proc_find,
+	.proc_stop_exact = vxc_proc_stop_exact,
 };
 
 const struct vxc_services *vxc_services(void)
