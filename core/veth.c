@@ -88,6 +88,17 @@ static int check_args(vxc_ctx *ctx, const struct vxc_veth *v, unsigned flags)
 	return 0;
 }
 
+/* The host end carries the MAC vxcloud gives every link it creates (see
+ * vxc_link_birth_mac): a run killed between creation and alias left it. */
+static int is_newborn(struct veth_run *run)
+{
+	struct nl_addr *a = rtnl_link_get_addr(run->host);
+	struct vxc_mac birth;
+
+	vxc_link_birth_mac(run->ctx->host_name, run->v->host_if, &birth);
+	return a && nl_addr_get_len(a) == 6 && !memcmp(nl_addr_get_binary_addr(a), birth.b, 6);
+}
+
 /* Only a veth marked as ours may be corrected; anything else with this
  * name belongs to someone else. */
 static int check_owner(struct veth_run *run)
@@ -100,6 +111,12 @@ static int check_owner(struct veth_run *run)
 				     "%s: interface %s exists and is not a veth (type %s); "
 				     "refusing to take it over", run->who, run->v->host_if,
 				     type ? type : "none");
+	if ((!alias || !*alias) && is_newborn(run)) {
+		vxc_ctx_log(run->ctx, VXC_LOG_WARN, "%s: interface %s has vxcloud's creation MAC "
+			    "but no alias (a run was interrupted right after creating it); "
+			    "claiming it", run->who, run->v->host_if);
+		return 0; /* ensure_alias marks it */
+	}
 	if (!alias || strncmp(alias, VXC_OWNER_MARK, strlen(VXC_OWNER_MARK)))
 		return vxc_ctx_error(run->ctx, -EEXIST,
 				     "%s: interface %s exists without the vxcloud alias; refusing "
@@ -129,6 +146,7 @@ static int create_pair(struct veth_run *run)
 	const struct vxc_veth *v = run->v;
 	struct rtnl_link *link, *peer;
 	struct nl_addr *mac;
+	struct vxc_mac birth;
 	char desc[128];
 	int r;
 
@@ -142,6 +160,11 @@ static int create_pair(struct veth_run *run)
 		return fail(run, -ENOMEM, "create veth", v->host_if);
 	peer = rtnl_link_veth_get_peer(link);
 	rtnl_link_set_name(link, v->host_if);
+	vxc_link_birth_mac(run->ctx->host_name, v->host_if, &birth);
+	if ((mac = nl_addr_build(AF_LLC, birth.b, sizeof(birth.b)))) {
+		rtnl_link_set_addr(link, mac);
+		nl_addr_put(mac);
+	}
 	if (v->alias)
 		rtnl_link_set_ifalias(link, v->alias);
 	rtnl_link_set_name(peer, v->peer_if);

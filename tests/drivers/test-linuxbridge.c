@@ -405,6 +405,73 @@ static const char *owned_desc(struct inst *in, char buf[256])
 
 /* ---- the tests ---------------------------------------------------------- */
 
+/* A link of ours left by a run killed between creating it and setting its
+ * alias: it carries the creation MAC (vxc_link_birth_mac) and no alias. */
+static int newborn_bridge_add(const char *name)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	struct vxc_mac birth;
+	struct nl_addr *a;
+	int err;
+
+	vxc_link_birth_mac("h1", name, &birth);
+	a = nl_addr_build(AF_LLC, birth.b, 6);
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_type(l, "bridge");
+	rtnl_link_set_addr(l, a);
+	err = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	nl_addr_put(a);
+	rtnl_link_put(l);
+	return err;
+}
+
+static void test_newborn(struct inst *in)
+{
+	struct vxc_network nb = net;
+	struct vxc_provider pv = prov;
+	struct vxc_owned o = { .kind = VXC_KIND_NETWORK, .name = "nb" };
+	char buf[256], d[256], other[IFNAMSIZ];
+	int r;
+
+	nb.name = "nb";
+	nb.vni = 4244;
+	snprintf(nb.bridge_if, sizeof(nb.bridge_if), "vb-nb");
+	snprintf(nb.vxlan_if, sizeof(nb.vxlan_if), "vx-nb");
+	ok(newborn_bridge_add("vb-nb") == 0, "newborn: a bridge made by a killed run (no alias)");
+	is_str(owned_desc(in, buf), "network:nb", "newborn: list finds it by its creation MAC");
+	inst_reset(in);
+	r = ops->network_ensure(in->priv, &nb, &self, NULL, 0, 0);
+	ok(r == 0, "newborn: the next ensure claims it instead of refusing it (%d)", r);
+	show(in);
+	ok(strstr(link_desc(sk, "vb-nb", d, sizeof(d)), "alias=vxcloud:network:nb") != NULL,
+	   "newborn: ... and marks it (%s)", d);
+	ok(ops->remove(in->priv, &o, 0) == 0 && !link_exists("vb-nb") && !link_exists("vx-nb"),
+	   "newborn: remove deletes it");
+
+	/* The same name without the creation MAC is still someone else's. */
+	ok(bridge_add("vb-nb", NULL) == 0, "newborn: a same-named bridge with another MAC");
+	inst_reset(in);
+	ok(ops->network_ensure(in->priv, &nb, &self, NULL, 0, 0) == -EEXIST,
+	   "newborn: ... is refused");
+	is_str(owned_desc(in, buf), "", "newborn: ... and not listed");
+	rtnl_link_delete(sk, link_get("vb-nb"));
+
+	/* A provider bridge of ours without its alias is not the operator's. */
+	snprintf(other, sizeof(other), "%spnb", prefix);
+	snprintf(pv.bridge, sizeof(pv.bridge), "%s", other);
+	pv.uplink = NULL;
+	ok(newborn_bridge_add(other) == 0, "newborn: a provider bridge made by a killed run");
+	inst_reset(in);
+	r = ops->provider_ensure(in->priv, &pv, 0);
+	ok(r == 0 && !saw(in, "not created by vxcloud") &&
+		   strstr(link_desc(sk, other, d, sizeof(d)), "alias=vxcloud:provider:"),
+	   "newborn: provider ensure claims and marks it, not adopts it (%s)", d);
+	show(in);
+	o = (struct vxc_owned){ .kind = VXC_KIND_PROVIDER, .name = "provider" };
+	ok(ops->remove(in->priv, &o, 0) == 0 && !link_exists(other),
+	   "newborn: destroy deletes the provider bridge");
+}
+
 static struct vxc_fdb_entry entries[12000];
 static size_t n_entries;
 
@@ -1106,6 +1173,7 @@ int main(void)
 		test_router_remove(&in);
 	test_remove(&in, uplink);
 	test_adopt(&in, uplink);
+	test_newborn(&in);
 	inst_close(&in);
 	nl_socket_free(sk);
 	return tap_done();

@@ -19,7 +19,11 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+
 #include "netns.h"
+#include "nl.h"
 #include "nltest.h"
 #include "tap.h"
 #include "util.h"
@@ -277,6 +281,53 @@ static void test_veth(void)
 	close(fd);
 }
 
+/* What a run killed between creating the pair and setting the alias
+ * leaves: the host end with vxcloud's creation MAC and no alias. */
+static int add_newborn_veth(int inst_fd)
+{
+	int hfd = vxc_netns_open(&ctx, ns_host), r = -1;
+	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
+	struct nl_sock *sk = NULL;
+	struct vxc_mac birth;
+	struct nl_addr *a;
+
+	if (hfd < 0 || !l || vxc_nl_open(&ctx, hfd, &sk) < 0)
+		goto out;
+	vxc_link_birth_mac("test", if_host, &birth);
+	a = nl_addr_build(AF_LLC, birth.b, 6);
+	rtnl_link_set_name(l, if_host);
+	rtnl_link_set_addr(l, a);
+	nl_addr_put(a);
+	peer = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_ns_fd(peer, inst_fd);
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+out:
+	if (l)
+		rtnl_link_put(l);
+	if (sk)
+		nl_socket_free(sk);
+	if (hfd >= 0)
+		close(hfd);
+	return r;
+}
+
+static void test_veth_newborn(void)
+{
+	int fd = vxc_netns_open(&ctx, ns_inst);
+	struct vxc_veth v = make_veth(fd);
+	int r;
+
+	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd) == 0,
+	   "a veth left by a run killed before its alias");
+	vxc_ctx_reset(&ctx);
+	r = vxc_veth_ensure(&ctx, &v, 0);
+	ok(r == 0, "ensure claims it instead of refusing it (%d)", r);
+	check_wanted("claimed newborn");
+	close(fd);
+}
+
 static void test_link_delete(void)
 {
 	ok(vxc_link_delete(&ctx, if_host) == 0, "link_delete %s", if_host);
@@ -442,6 +493,7 @@ int main(void)
 		return 1;
 	}
 	test_veth();
+	test_veth_newborn();
 	test_link_delete();
 	test_process();
 	ok(vxc_netns_leave(&ctx, saved) == 0, "leave %s", ns_host);

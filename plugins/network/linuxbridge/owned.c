@@ -76,9 +76,8 @@ static int list_link(struct lbr *p, struct rtnl_link *l, struct nl_cache *cache,
 	char kind[LBR_KIND_MAX], name[LBR_NAME_MAX], ns[LBR_NAME_MAX + 8];
 	enum vxc_kind k;
 
-	(void)p;
 	(void)cache;
-	if (lbr_link_owner(l, kind, name) < 0 || kind_of(kind, &k) < 0)
+	if (lbr_link_owner_any(p, l, kind, name) < 0 || kind_of(kind, &k) < 0)
 		return 0;
 	if (k == VXC_KIND_PROVIDER)
 		return seen_add(arg, k, "provider", NULL);
@@ -161,7 +160,7 @@ static int rm_link(struct lbr *p, struct rtnl_link *l, struct nl_cache *cache, v
 	int err = 0;
 
 	(void)cache;
-	if (lbr_link_owner(l, kind, name) < 0 || strcmp(kind, r->kind) ||
+	if (lbr_link_owner_any(p, l, kind, name) < 0 || strcmp(kind, r->kind) ||
 	    (r->name && strcmp(name, r->name)))
 		return 0;
 	r->found++;

@@ -33,6 +33,7 @@ static int pair_create(struct lbr *p, const char *who, const struct lbr_inside *
 		return lbr_error(p, -ENOMEM, "%s: out of memory", who);
 	peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(l, rp->host_if);
+	lbr_link_set_birth_mac(p, l, rp->host_if);
 	rtnl_link_set_mtu(l, rp->mtu);
 	rtnl_link_set_name(peer, rp->peer_if);
 	rtnl_link_set_mtu(peer, rp->mtu);
