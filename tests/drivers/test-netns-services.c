@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -436,6 +438,47 @@ static void test_process(void)
 	close(fd);
 }
 
+/* Leftovers and planted files in the netns directory. */
+static void test_netns_leftovers(void)
+{
+	char empty[64], link[64], path[PATH_MAX + 64], outside[PATH_MAX + 64];
+	struct statfs sfs;
+	int fd;
+
+	snprintf(empty, sizeof(empty), "%s-empty", prefix);
+	snprintf(path, sizeof(path), "%s/%s", nsdir, empty);
+	fd = open(path, O_WRONLY | O_CREAT, 0);
+	if (fd >= 0)
+		close(fd);
+	vxc_ctx_reset(&ctx);
+	ok(vxc_netns_delete(&ctx, empty) == 0 && ctx.n_changes == 1 && access(path, F_OK) < 0,
+	   "delete removes and reports the empty file a killed destroy left (%u)",
+	   ctx.n_changes);
+
+	snprintf(link, sizeof(link), "%s-planted", prefix);
+	snprintf(path, sizeof(path), "%s/%s", nsdir, link);
+	snprintf(outside, sizeof(outside), "%s/outside", top);
+	fd = open(outside, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	ok(symlink(outside, path) == 0, "a symlink planted in the netns dir");
+	ok(vxc_netns_create(&ctx, link) < 0, "create refuses to follow it");
+	printf("# %s\n", ctx.errmsg ? ctx.errmsg : "(no message)");
+	ok(statfs(outside, &sfs) == 0 && sfs.f_type != NSFS_MAGIC,
+	   "nothing is mounted onto the file outside");
+	unlink(path);
+	ok(symlink("/proc/self/ns/net", path) == 0, "a symlink to a namespace file");
+	fd = vxc_netns_open(&ctx, link);
+	ok(fd < 0, "open refuses to follow it (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	vxc_ctx_reset(&ctx);
+	ok(vxc_netns_delete(&ctx, link) == 0 && access(path, F_OK) < 0 &&
+		   access("/proc/self/ns/net", F_OK) == 0,
+	   "delete removes the symlink itself");
+	unlink(outside);
+}
+
 static void test_delete(void)
 {
 	char listed[256] = "";
@@ -497,6 +540,7 @@ int main(void)
 	test_link_delete();
 	test_process();
 	ok(vxc_netns_leave(&ctx, saved) == 0, "leave %s", ns_host);
+	test_netns_leftovers();
 	test_delete();
 	ok(vxc_netns_delete(&ctx, ns_host) == 0, "delete %s", ns_host);
 	vxc_ctx_fini(&ctx);

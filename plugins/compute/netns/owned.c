@@ -126,11 +126,12 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		close(fd);
 	else if (fd != -ENOENT)
 		return fd;
-	if (fd >= 0) {
+	if (fd >= 0)
 		d->svc->change(d->ctx, "instance %s: delete netns %s", obj->name, nsname);
-		if (!(flags & VXC_F_DRY_RUN) && (r = d->svc->netns_delete(d->ctx, nsname)) < 0)
-			return r;
-	}
+	/* Also without a namespace: an empty file a killed run left goes
+	 * (netns_delete reports it). */
+	if (!(flags & VXC_F_DRY_RUN) && (r = d->svc->netns_delete(d->ctx, nsname)) < 0)
+		return r;
 	if (!(flags & VXC_F_DRY_RUN)) {
 		char *log = state_file(d, obj->name, "log");
 
