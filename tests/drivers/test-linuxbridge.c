@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/neighbour.h>
@@ -470,6 +471,67 @@ static void test_newborn(struct inst *in)
 	o = (struct vxc_owned){ .kind = VXC_KIND_PROVIDER, .name = "provider" };
 	ok(ops->remove(in->priv, &o, 0) == 0 && !link_exists(other),
 	   "newborn: destroy deletes the provider bridge");
+}
+
+static int read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(buf, (int)size, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		buf[0] = '\0';
+	return ok;
+}
+
+static void write_state(const char *file, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/linuxbridge/%s", statedir, file);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A damaged provider.uplink is rebuilt from the kernel, never a dead end;
+ * a symlink planted for its temporary file is not followed. */
+static void test_damaged_record(struct inst *in, const char *uplink)
+{
+	struct vxc_owned o = { .kind = VXC_KIND_PROVIDER, .name = "provider" };
+	char d[256], w[256], path[PATH_MAX + 64], outside[PATH_MAX + 64];
+	struct stat st;
+	int r;
+
+	prov.uplink = uplink;
+	inst_reset(in);
+	ok(ops->provider_ensure(in->priv, &prov, 0) == 0, "damaged: provider with its uplink");
+	write_state("provider.uplink", "");
+	inst_reset(in);
+	r = ops->provider_ensure(in->priv, &prov, 0);
+	snprintf(path, sizeof(path), "%s/linuxbridge/provider.uplink", statedir);
+	ok(r == 0 && read_line(path, d, sizeof(d)) && !strncmp(d, uplink, strlen(uplink)),
+	   "damaged: an empty provider.uplink is rebuilt from the kernel (%d: %s)", r, d);
+	show(in);
+	write_state("provider.uplink", "\xff\x01 garbage\n");
+	snprintf(path, sizeof(path), "%s/linuxbridge/provider.uplink.new", statedir);
+	snprintf(outside, sizeof(outside), "%s/outside", tmpdir);
+	fclose(fopen(outside, "w"));
+	ok(symlink(outside, path) == 0, "damaged: a symlink planted as the record's temporary file");
+	inst_reset(in);
+	r = ops->remove(in->priv, &o, 0);
+	ok(r == 0 && !link_exists(prov.bridge), "damaged: destroy works from a garbled record (%d)",
+	   r);
+	show(in);
+	snprintf(w, sizeof(w), "veth mtu=1500 up master=- alias=-");
+	is_str(link_desc(sk, uplink, d, sizeof(d)), w, "damaged: ... and releases the uplink");
+	ok(stat(outside, &st) == 0 && st.st_size == 0, "damaged: nothing written through the symlink");
+	unlink(outside);
+	unlink(path);
 }
 
 static struct vxc_fdb_entry entries[12000];
@@ -1174,6 +1236,7 @@ int main(void)
 	test_remove(&in, uplink);
 	test_adopt(&in, uplink);
 	test_newborn(&in);
+	test_damaged_record(&in, uplink);
 	inst_close(&in);
 	nl_socket_free(sk);
 	return tap_done();
