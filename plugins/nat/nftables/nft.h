@@ -130,7 +130,9 @@ void nft_cache_drop(struct nft_cache **head, const char *router);
  * generation, which load() checks against the kernel like the in-memory
  * cache. dir may be NULL (no state directory): nothing is saved. */
 void nft_cache_save(const struct nft_cache *c, const char *dir, const char *table);
-void nft_cache_load(struct nft_cache *c, const char *dir, const char *table);
+/* 0 when loaded; -ENOENT: no file; -ESTALE: another boot or table;
+ * -EBADMSG: damaged (checksum or content), never used. */
+int nft_cache_load(struct nft_cache *c, const char *dir, const char *table);
 void nft_cache_forget(const char *dir, const char *router);
 
 /* ---- desired rules (nftrules.c) ------------------------------------ */

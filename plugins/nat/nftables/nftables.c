@@ -401,6 +401,19 @@ static int plan_absent(struct nft_drv *d, const struct nat_want *w)
 
 /* ---- operations ----------------------------------------------------- */
 
+/* The state file is a cache: damaged, it is dropped (said once) and the
+ * kernel is read instead. */
+static void load_cache(struct nft_drv *d, struct nft_cache *c)
+{
+	const char *dir = d->svc->state_dir(d->ctx);
+
+	if (nft_cache_load(c, dir, d->table) != -EBADMSG)
+		return;
+	d->svc->log(d->ctx, VXC_LOG_WARN, "router %s: state file %s/router-%s.state is damaged; "
+		    "reading the kernel instead", c->router, dir ? dir : "?", c->router);
+	nft_cache_forget(dir, c->router);
+}
+
 static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 {
 	struct nft_drv *d = priv;
@@ -415,7 +428,7 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 		return d->svc->error(d->ctx, -EINVAL, "router without a name");
 	c = nft_cache_get(&d->cache, r->name);
 	if (c && !c->valid && !c->index.dnat)
-		nft_cache_load(c, d->svc->state_dir(d->ctx), d->table);
+		load_cache(d, c);
 	err = nat_want_build(d->svc, d->ctx, r, &w, c && c->index.by_fip.keys ? &c->index : NULL);
 	if (err)
 		return err;
@@ -447,8 +460,11 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 	}
 	nft_sock_close(&s);
 	nat_ns_leave(d->svc, d->ctx, saved);
-	if (err)
+	if (err) {
+		/* Whatever the file said, the next run reads the kernel. */
 		nft_cache_invalidate(c);
+		nft_cache_forget(d->svc->state_dir(d->ctx), r->name);
+	}
 out:
 	nat_want_free(&w);
 	return err;
