@@ -600,6 +600,29 @@ static void t_damaged_cache(void)
 	ok(apply(0) == 0 && state_is_model(), "cache: back to no floating IP");
 }
 
+/* Renaming the table setting: the old table (found by its mark) goes, in
+ * the plan too, so status does not report a match. */
+static void t_table_rename(void)
+{
+	if (strcmp(dname, "nftables"))
+		return;
+	set_fips((const char *const[]){ F1 "=" I1, NULL });
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcloud") == 1,
+	   "rename: table ip vxcloud with a floating IP");
+	ok(drv_open(&D, "table = \"vxcren\";") == 0, "rename: the table setting is now vxcren");
+	ok(apply(VXC_F_DRY_RUN) == 0 && changed("remove NAT table ip vxcloud"),
+	   "rename: plan (and so status) reports the old table's removal");
+	ok(apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcloud") == 0 &&
+		   nt_nft_table_exists(ns_r, "vxcren") == 1,
+	   "rename: apply removes the old table and makes the new one");
+	ok(apply(VXC_F_DRY_RUN) == 0 && n_changes == 0, "rename: then nothing to change");
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcren") == 0 &&
+		   state_is_model(),
+	   "rename: and back: vxcren removed, vxcloud holds the model");
+	set_fips(NULL);
+	ok(apply(0) == 0, "rename: no floating IP");
+}
+
 static void t_invalid(void)
 {
 	const char *dup[] = { F1 "=" I1, F1 "=" I2, NULL };
@@ -821,6 +844,7 @@ int main(int argc, char **argv)
 	t_unbind();
 	t_many();
 	t_damaged_cache();
+	t_table_rename();
 	t_invalid();
 	t_failure();
 	t_list_remove();

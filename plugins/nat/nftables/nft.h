@@ -104,6 +104,11 @@ struct nft_cur {
 void nft_cur_free(struct nft_cur *c);
 int nft_read(struct nft_sock *s, const char *table, struct nft_cur *c);
 int nft_read_table(struct nft_sock *s, const char *table, int *exists);
+/* The userdata every table this driver creates carries. */
+#define NFT_TABLE_MARK "vxcloud:nat/nftables"
+/* Names of the ip tables carrying NFT_TABLE_MARK other than keep (NULL-
+ * terminated, to nat_strv_free with *n). Only table headers are read. */
+int nft_marked_tables(struct nft_sock *s, const char *keep, char ***names, size_t *n);
 int nft_read_map(struct nft_sock *s, const char *table, const char *map, struct nat_pair **out,
 		 size_t *n);
 
