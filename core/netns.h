@@ -33,8 +33,10 @@ int vxc_netns_leave(vxc_ctx *ctx, int saved);
  * on the host end, MTU on both ends (0 = leave as is), peer MAC, exactly
  * one IPv4 address on the peer, default route via gateway (removed when
  * gateway is 0), both ends up. Refuses (-EEXIST) a host end that is not a
- * veth carrying VXC_OWNER_MARK. Under VXC_F_DRY_RUN netns_fd may be -1 (the
- * namespace is still to be made): the creation is reported. */
+ * veth carrying VXC_OWNER_MARK, unless it carries no alias and the birth MAC
+ * (vxc_link_birth_mac) the host end gets when it is created: then a killed
+ * run left it, and it is claimed. Under VXC_F_DRY_RUN netns_fd may be -1
+ * (the namespace is still to be made): the creation is reported. */
 int vxc_veth_ensure(vxc_ctx *ctx, const struct vxc_veth *veth, unsigned flags);
 /* Deletes the link of that name in the calling thread's namespace (a veth
  * takes its peer along); 0 when absent. The caller checks ownership. */
