@@ -246,7 +246,9 @@ static int open_fds(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *name,
 				     strerror(errno));
 	fds->log_fd = fds->null_fd;
 	if (sp->log_path) {
-		fds->log_fd = open(sp->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		/* O_NOFOLLOW: a symlink planted as the log never redirects it. */
+		fds->log_fd = open(sp->log_path,
+				   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fds->log_fd < 0) {
 			int e = errno;
 

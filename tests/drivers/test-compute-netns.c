@@ -254,6 +254,26 @@ static void identity_cases(const struct vxc_compute_ops *ops, void *priv,
 	vxc_ctx_reset(&dctx);
 	r = ops->instance_ensure(priv, inst, 0);
 	ok(r == 0 && recorded_pid() > 0 && n_marked(owner) == 1, "ensure starts it again");
+
+	/* A symlink planted as the record's temporary file is not followed. */
+	{
+		char tmp[PATH_MAX + 8], outside[PATH_MAX];
+		struct stat st;
+
+		snprintf(tmp, sizeof(tmp), "%s/%s.pid.tmp", drvstate, inst_name);
+		snprintf(outside, sizeof(outside), "%s/outside", top);
+		fclose(fopen(outside, "w"));
+		ok(symlink(outside, tmp) == 0, "a symlink planted as %s", tmp);
+		pid = recorded_pid();
+		kill(pid, SIGKILL);
+		gone(pid);
+		vxc_ctx_reset(&dctx);
+		r = ops->instance_ensure(priv, inst, 0);
+		ok(r == 0 && recorded_pid() > 0 && recorded_pid() != pid &&
+			   stat(outside, &st) == 0 && st.st_size == 0,
+		   "the record is written in place, nothing through the symlink");
+		unlink(outside);
+	}
 }
 
 struct seen {
