@@ -88,6 +88,12 @@ static int check_args(vxc_ctx *ctx, const struct vxc_veth *v, unsigned flags)
 	return 0;
 }
 
+static int is_pair(struct rtnl_link *host, struct rtnl_link *peer)
+{
+	return rtnl_link_get_link(peer) == rtnl_link_get_ifindex(host) &&
+	       rtnl_link_get_link(host) == rtnl_link_get_ifindex(peer);
+}
+
 /* The host end carries the MAC vxcloud gives every link it creates (see
  * vxc_link_birth_mac): a run killed between creation and alias left it. */
 static int is_newborn(struct veth_run *run)
@@ -117,18 +123,20 @@ static int check_owner(struct veth_run *run)
 			    "claiming it", run->who, run->v->host_if);
 		return 0; /* ensure_alias marks it */
 	}
+	/* Made by an older build and never marked: its peer is inside the
+	 * namespace vxcloud made for this object, so it is vxcloud's too. */
+	if ((!alias || !*alias) && run->peer && is_pair(run->host, run->peer)) {
+		vxc_ctx_log(run->ctx, VXC_LOG_WARN, "%s: interface %s has no alias but its peer "
+			    "%s is in the namespace vxcloud made for it; claiming it", run->who,
+			    run->v->host_if, run->v->peer_if);
+		return 0;
+	}
 	if (!alias || strncmp(alias, VXC_OWNER_MARK, strlen(VXC_OWNER_MARK)))
 		return vxc_ctx_error(run->ctx, -EEXIST,
 				     "%s: interface %s exists without the vxcloud alias; refusing "
 				     "to take over an interface vxcloud did not create", run->who,
 				     run->v->host_if);
 	return 0;
-}
-
-static int is_pair(struct rtnl_link *host, struct rtnl_link *peer)
-{
-	return rtnl_link_get_link(peer) == rtnl_link_get_ifindex(host) &&
-	       rtnl_link_get_link(host) == rtnl_link_get_ifindex(peer);
 }
 
 static void describe_net(struct veth_run *run, char *buf, size_t len)

@@ -406,6 +406,14 @@ static const char *owned_desc(struct inst *in, char buf[256])
 
 /* ---- the tests ---------------------------------------------------------- */
 
+static void lbr_test_set_mac(struct rtnl_link *l, const uint8_t *mac)
+{
+	struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+	rtnl_link_set_addr(l, a);
+	nl_addr_put(a);
+}
+
 /* A link of ours left by a run killed between creating it and setting its
  * alias: it carries the creation MAC (vxc_link_birth_mac) and no alias. */
 static int newborn_bridge_add(const char *name)
@@ -1077,6 +1085,27 @@ static void test_router(struct inst *in)
 	   "router: a floating IP no longer listed is removed, only it");
 	show(in);
 	check_router(in, "router after", "198.51.100.10/24 198.51.100.20/32 198.51.100.21/32");
+
+	/* A port as an older build left it: no alias, a MAC of the kernel's. */
+	{
+		struct rtnl_link *l = link_get(rport.host_if), *c = rtnl_link_alloc();
+		uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+		char d[256];
+		int r;
+
+		rtnl_link_set_ifalias(c, "");
+		lbr_test_set_mac(c, mac);
+		ok(l && rtnl_link_change(sk, l, c, 0) == 0, "router: port %s unmarked, another MAC",
+		   rport.host_if);
+		rtnl_link_put(c);
+		if (l)
+			rtnl_link_put(l);
+		inst_reset(in);
+		r = ops->router_ensure(in->priv, &rt, 0);
+		ok(r == 0 && strstr(link_desc(sk, rport.host_if, d, sizeof(d)), "alias=vxcloud:router:"),
+		   "router: a port whose peer is in the router namespace is claimed (%d: %s)", r, d);
+		show(in);
+	}
 }
 
 static void test_router_remove(struct inst *in)

@@ -285,7 +285,7 @@ static void test_veth(void)
 
 /* What a run killed between creating the pair and setting the alias
  * leaves: the host end with vxcloud's creation MAC and no alias. */
-static int add_newborn_veth(int inst_fd)
+static int add_newborn_veth(int inst_fd, int birth_mac)
 {
 	int hfd = vxc_netns_open(&ctx, ns_host), r = -1;
 	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
@@ -298,7 +298,8 @@ static int add_newborn_veth(int inst_fd)
 	vxc_link_birth_mac("test", if_host, &birth);
 	a = nl_addr_build(AF_LLC, birth.b, 6);
 	rtnl_link_set_name(l, if_host);
-	rtnl_link_set_addr(l, a);
+	if (birth_mac)
+		rtnl_link_set_addr(l, a);
 	nl_addr_put(a);
 	peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(peer, "eth0");
@@ -321,12 +322,18 @@ static void test_veth_newborn(void)
 	struct vxc_veth v = make_veth(fd);
 	int r;
 
-	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd) == 0,
+	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd, 1) == 0,
 	   "a veth left by a run killed before its alias");
 	vxc_ctx_reset(&ctx);
 	r = vxc_veth_ensure(&ctx, &v, 0);
 	ok(r == 0, "ensure claims it instead of refusing it (%d)", r);
 	check_wanted("claimed newborn");
+	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd, 0) == 0,
+	   "an unmarked veth (older build) whose peer is in the instance's namespace");
+	vxc_ctx_reset(&ctx);
+	r = vxc_veth_ensure(&ctx, &v, 0);
+	ok(r == 0, "ensure claims it (%d)", r);
+	check_wanted("claimed by its peer");
 	close(fd);
 }
 
