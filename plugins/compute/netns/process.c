@@ -58,14 +58,13 @@ static int parse_rec(FILE *f, struct proc_rec *rec)
 int proc_rec_read(struct netns_drv *d, const char *name, struct proc_rec *rec)
 {
 	char *path = state_file(d, name, "pid");
-	int r;
+	int fd, r;
 	FILE *f;
 
 	if (!path)
 		return -ENOMEM;
 	/* O_NOFOLLOW: a record is a file vxcloud wrote, never a planted symlink. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = errno == ENOENT ? -ENOENT : -EBADMSG;
 	} else if (!(f = fdopen(fd, "r"))) {
