@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netlink/socket.h>
+#include <sys/stat.h>
 
 #include "ctx.h"
 #include "netns.h"
@@ -154,9 +155,16 @@ static const char *state_dir(vxc_ctx *ctx)
 {
 	if (!ctx->state_dir) {
 		char *dir = vxc_xasprintf("%s/%s", ctx->node_state_dir, driver_name(ctx));
-		if (vxc_mkdir_p(dir, 0755) < 0) {
-			vxc_ctx_log(ctx, VXC_LOG_ERR, "cannot create state directory %s: %s", dir,
-				    strerror(errno));
+		struct stat st;
+		int r = vxc_mkdir_p(dir, 0755);
+
+		/* A symlink planted here would send the driver's records
+		 * elsewhere: the directory must be a directory. */
+		if (r == 0 && (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+			r = -ENOTDIR;
+		if (r < 0) {
+			vxc_ctx_log(ctx, VXC_LOG_ERR, "cannot use state directory %s: %s", dir,
+				    r == -ENOTDIR ? "not a directory (a symlink?)" : strerror(-r));
 			free(dir);
 			return NULL;
 		}
@@ -186,6 +194,10 @@ static const struct vxc_services services = {
 	.spawn = vxc_spawn,
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
+	.spawn_recorded = vxc_spawn_recorded,
+	.proc_running = vxc_proc_running,
+	.proc_find = vxc_proc_find,
+	.proc_stop_exact = vxc_proc_stop_exact,
 };
 
 const struct vxc_services *vxc_services(void)

@@ -80,7 +80,7 @@ int vxc_engine_save_roles(const struct vxc_engine *e)
 	FILE *f;
 	int r = vxc_mkdir_p(e->nc->state_dir, 0755);
 
-	if (r == 0 && (f = fopen(tmp, "we"))) {
+	if (r == 0 && (f = vxc_fcreate_nofollow(tmp))) {
 		for (int i = 0; i < VXC_ROLE_COUNT; i++)
 			if (e->role[i])
 				fprintf(f, "%s %s\n", vxc_role_name(i), e->role[i]->desc->name);

@@ -124,8 +124,8 @@ static int take_lock(struct run *r)
 	if (r->lock == -EWOULDBLOCK)
 		return EXIT_LOCKED;
 	if (r->lock < 0) {
-		fprintf(stderr, "vxcloud: cannot lock %s/lock: %s\n", r->nc.state_dir,
-			strerror(-r->lock));
+		fprintf(stderr, "vxcloud: cannot lock state directory %s: %s\n",
+			r->nc.state_dir, strerror(-r->lock));
 		return EXIT_FAILED;
 	}
 	return EXIT_OK;

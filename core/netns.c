@@ -51,12 +51,19 @@ static int ns_path(vxc_ctx *ctx, const char *name, char path[PATH_MAX])
 	return 0;
 }
 
-/* A file with nsfs mounted on it; an empty file left by a crash is not. */
+/* A file with nsfs mounted on it; an empty file left by a crash is not,
+ * nor a symlink planted in the directory (never followed). */
 static int is_nsfs(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct statfs st;
+	int yes;
 
-	return statfs(path, &st) == 0 && st.f_type == NSFS_MAGIC;
+	if (fd < 0)
+		return 0;
+	yes = fstatfs(fd, &st) == 0 && st.f_type == NSFS_MAGIC;
+	close(fd);
+	return yes;
 }
 
 int vxc_netns_open(vxc_ctx *ctx, const char *name)
@@ -68,11 +75,14 @@ int vxc_netns_open(vxc_ctx *ctx, const char *name)
 	r = ns_path(ctx, name, path);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
 			return r;
+		if (r == -ELOOP)
+			return vxc_ctx_error(ctx, r, "netns %s: %s is a symlink; refusing to follow "
+					     "it (remove it)", name, path);
 		return vxc_ctx_error(ctx, r, "netns %s: open %s: %s", name, path, strerror(-r));
 	}
 	if (fstatfs(fd, &st) < 0 || st.f_type != NSFS_MAGIC) {
@@ -111,25 +121,30 @@ struct child_fail {
 
 /* Runs in a forked child, so the caller's namespace never changes; only
  * async-signal-safe calls here. */
-static void __attribute__((noreturn)) make_ns_child(const char *path, int report_fd)
+static void __attribute__((noreturn)) make_ns_child(const char *target, int report_fd)
 {
 	struct child_fail f = { 0, 0 };
 
 	if (unshare(CLONE_NEWNET) < 0)
 		f = (struct child_fail){ STEP_UNSHARE, errno };
-	else if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0)
+	else if (mount("/proc/self/ns/net", target, "none", MS_BIND, NULL) < 0)
 		f = (struct child_fail){ STEP_MOUNT, errno };
 	if (f.step && write(report_fd, &f, sizeof(f)) != sizeof(f))
 		_exit(2);
 	_exit(f.step ? 1 : 0);
 }
 
-static int make_ns(vxc_ctx *ctx, const char *name, const char *path)
+/* Mounts onto the very file opened (file_fd, O_NOFOLLOW) through its
+ * /proc/self/fd link: a symlink swapped in meanwhile is never a target. */
+static int make_ns(vxc_ctx *ctx, const char *name, const char *path, int file_fd)
 {
 	struct child_fail f = { 0, 0 };
+	char target[64];
 	int fds[2], status;
 	ssize_t n;
 	pid_t pid;
+
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", file_fd);
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return vxc_ctx_error(ctx, -errno, "netns %s: pipe: %s", name, strerror(errno));
@@ -140,7 +155,7 @@ static int make_ns(vxc_ctx *ctx, const char *name, const char *path)
 		return vxc_ctx_error(ctx, -errno, "netns %s: fork: %s", name, strerror(errno));
 	}
 	if (pid == 0)
-		make_ns_child(path, fds[1]);
+		make_ns_child(target, fds[1]);
 	close(fds[1]);
 	do
 		n = read(fds[0], &f, sizeof(f));
@@ -197,13 +212,15 @@ int vxc_netns_create(vxc_ctx *ctx, const char *name)
 	r = make_dir_shared(ctx, netns_dir(ctx));
 	if (r < 0)
 		return r;
-	/* An empty file left by an interrupted create is reused. */
-	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0);
+	/* An empty file left by an interrupted create is reused; a symlink
+	 * planted in its place is refused (O_NOFOLLOW), never mounted onto. */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return vxc_ctx_error(ctx, -errno, "netns %s: create %s: %s", name, path,
-				     strerror(errno));
+				     errno == ELOOP ? "it is a symlink; refusing to follow it"
+						    : strerror(errno));
+	r = make_ns(ctx, name, path, fd);
 	close(fd);
-	r = make_ns(ctx, name, path);
 	if (r == 0)
 		r = bring_lo_up(ctx, name);
 	if (r < 0) {
@@ -216,14 +233,31 @@ int vxc_netns_create(vxc_ctx *ctx, const char *name)
 	return r;
 }
 
+/* The file is a leftover of an interrupted create or delete (nothing is
+ * mounted on it): not a namespace, but still a name vxcloud holds. */
+static void report_leftover(vxc_ctx *ctx, const char *name, int was_ns, mode_t mode)
+{
+	if (!was_ns)
+		vxc_ctx_change(ctx, "netns %s: remove %s", name,
+			       S_ISLNK(mode) ? "the symlink planted in its place"
+					     : "the empty file an interrupted run left");
+}
+
 int vxc_netns_delete(vxc_ctx *ctx, const char *name)
 {
 	char path[PATH_MAX];
-	int r;
+	struct stat st;
+	int r, was_ns;
 
 	r = ns_path(ctx, name, path);
 	if (r < 0)
 		return r;
+	/* lstat: a symlink planted here is removed, never followed. */
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0
+				       : vxc_ctx_error(ctx, -errno, "netns %s: %s: %s", name, path,
+						       strerror(errno));
+	was_ns = !S_ISLNK(st.st_mode) && is_nsfs(path);
 	/* Racing creators can stack mounts; peel all of them. EINVAL: not
 	 * (or no longer) a mount point. */
 	for (int i = 0; i < 16; i++) {
@@ -234,9 +268,13 @@ int vxc_netns_delete(vxc_ctx *ctx, const char *name)
 		return vxc_ctx_error(ctx, -errno, "netns %s: unmount %s: %s", name, path,
 				     strerror(errno));
 	}
-	if (unlink(path) < 0 && errno != ENOENT)
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return 0;
 		return vxc_ctx_error(ctx, -errno, "netns %s: remove %s: %s", name, path,
 				     strerror(errno));
+	}
+	report_leftover(ctx, name, was_ns, st.st_mode);
 	return 0;
 }
 

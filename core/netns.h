@@ -33,8 +33,10 @@ int vxc_netns_leave(vxc_ctx *ctx, int saved);
  * on the host end, MTU on both ends (0 = leave as is), peer MAC, exactly
  * one IPv4 address on the peer, default route via gateway (removed when
  * gateway is 0), both ends up. Refuses (-EEXIST) a host end that is not a
- * veth carrying VXC_OWNER_MARK. Under VXC_F_DRY_RUN netns_fd may be -1 (the
- * namespace is still to be made): the creation is reported. */
+ * veth carrying VXC_OWNER_MARK, unless it carries no alias and the birth MAC
+ * (vxc_link_birth_mac) the host end gets when it is created: then a killed
+ * run left it, and it is claimed. Under VXC_F_DRY_RUN netns_fd may be -1
+ * (the namespace is still to be made): the creation is reported. */
 int vxc_veth_ensure(vxc_ctx *ctx, const struct vxc_veth *veth, unsigned flags);
 /* Deletes the link of that name in the calling thread's namespace (a veth
  * takes its peer along); 0 when absent. The caller checks ownership. */
@@ -50,5 +52,24 @@ int vxc_spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid);
 int vxc_proc_alive(vxc_ctx *ctx, pid_t pid, const char *exe);
 /* SIGTERM, poll up to timeout_ms, then SIGKILL. 0 also when already gone. */
 int vxc_proc_stop(vxc_ctx *ctx, pid_t pid, unsigned timeout_ms);
+
+/* proc_ident.c: processes by (PID, start time) and by owner mark; the
+ * services of the same names (plugin.h, ABI 1.1). */
+struct vxc_proc_stat {
+	char state;               /* R, S, D, Z, ... */
+	pid_t ppid;
+	unsigned long long start; /* field 22: clock ticks after boot */
+};
+int vxc_proc_read_stat(pid_t pid, struct vxc_proc_stat *st); /* -ESRCH when gone */
+/* The start of /proc/PID/FILE, NUL-terminated; 0 when unreadable or empty. */
+ssize_t vxc_proc_read_file(pid_t pid, const char *file, char *buf, size_t size);
+/* "VXCLOUD_OWNER=<node state dir>/<driver>/<owner>", to free. */
+char *vxc_proc_owner_env(vxc_ctx *ctx, const char *owner);
+int vxc_spawn_recorded(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *owner,
+		       vxc_proc_record_fn record, void *arg, pid_t *pid);
+int vxc_proc_running(vxc_ctx *ctx, pid_t pid, unsigned long long start);
+int vxc_proc_find(vxc_ctx *ctx, const char *owner, vxc_proc_found_fn found, void *arg);
+int vxc_proc_stop_exact(vxc_ctx *ctx, pid_t pid, unsigned long long start,
+			unsigned timeout_ms);
 
 #endif

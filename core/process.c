@@ -4,7 +4,12 @@
  * spawn double-forks: the daemon is re-parented to init (no zombie of the
  * short-lived vxcloud process) and leads its own session. A close-on-exec
  * pipe carries the daemon's PID and, when execve fails, the errno back, so
- * spawn returns -errno instead of leaving a silent child death behind. */
+ * spawn returns -errno instead of leaving a silent child death behind.
+ *
+ * The daemon then waits on a socket for a go-ahead before it execs: the
+ * caller records (PID, start time) first. If vxcloud dies before the
+ * go-ahead, the daemon reads end-of-file and exits without running the
+ * program -- a killed run leaves no unrecorded process behind. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +29,7 @@
 
 #include "ctx.h"
 #include "netns.h"
+#include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -110,7 +117,20 @@ static void reset_signals(void)
 
 struct spawn_fds {
 	int null_fd, log_fd, report_fd;
+	int go_fd, go_peer; /* the daemon waits on go_fd; vxcloud writes go_peer */
 };
+
+/* One byte: run the program. End-of-file: vxcloud is gone or refused. */
+static int wait_go(int fd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && c == 'g';
+}
 
 /* The daemon. Only async-signal-safe calls between fork and execve. */
 static void __attribute__((noreturn)) run_daemon(const struct vxc_spawn *sp, const char *path,
@@ -119,6 +139,8 @@ static void __attribute__((noreturn)) run_daemon(const struct vxc_spawn *sp, con
 {
 	setsid();
 	reset_signals();
+	if (!wait_go(fds->go_fd))
+		_exit(0);
 	if (chdir(sp->cwd ? sp->cwd : "/") < 0) {
 		send_msg(fds->report_fd, STEP_CHDIR, errno);
 		_exit(127);
@@ -139,6 +161,7 @@ static void __attribute__((noreturn)) run_middle(const struct vxc_spawn *sp, con
 {
 	pid_t pid;
 
+	close(fds->go_peer); /* only vxcloud may hold it: its death is the daemon's EOF */
 	if (sp->netns_fd >= 0 && setns(sp->netns_fd, CLONE_NEWNET) < 0) {
 		send_msg(fds->report_fd, STEP_SETNS, errno);
 		_exit(1);
@@ -154,9 +177,36 @@ static void __attribute__((noreturn)) run_middle(const struct vxc_spawn *sp, con
 	_exit(0);
 }
 
+struct recorder {
+	vxc_proc_record_fn fn; /* NULL: plain spawn, no record */
+	void *arg;
+	int err;
+};
+
+/* The daemon's PID arrived: record its identity, then let it exec. */
+static void go_ahead(vxc_ctx *ctx, const char *name, pid_t pid, struct recorder *rec,
+		     int *go_peer)
+{
+	struct vxc_proc_stat st;
+
+	if (rec->fn) {
+		if (vxc_proc_read_stat(pid, &st) < 0)
+			rec->err = vxc_ctx_error(ctx, -ECHILD, "spawn %s: PID %d vanished before "
+						 "it was recorded", name, (int)pid);
+		else
+			rec->err = rec->fn(rec->arg, pid, st.start);
+	}
+	if (!rec->err && send(*go_peer, "g", 1, MSG_NOSIGNAL) != 1)
+		rec->err = vxc_ctx_error(ctx, -ECHILD, "spawn %s: PID %d died before it ran "
+					 "the program", name, (int)pid);
+	close(*go_peer); /* refused: the daemon reads EOF and exits */
+	*go_peer = -1;
+}
+
 /* Reads reports until every write end is closed: the middle child exited
  * and the daemon either exec'd (close-on-exec) or exited. */
-static int collect(vxc_ctx *ctx, const char *name, int rfd, pid_t *pid)
+static int collect(vxc_ctx *ctx, const char *name, int rfd, int *go_peer, struct recorder *rec,
+		   pid_t *pid)
 {
 	struct spawn_msg m;
 	int err = 0, step = 0;
@@ -169,13 +219,16 @@ static int collect(vxc_ctx *ctx, const char *name, int rfd, pid_t *pid)
 			continue;
 		if (n != (ssize_t)sizeof(m))
 			break;
-		if (m.step == STEP_PID)
+		if (m.step == STEP_PID && *go_peer >= 0) {
 			*pid = m.val;
-		else if (!err && m.step > STEP_PID && m.step <= STEP_EXEC) {
+			go_ahead(ctx, name, *pid, rec, go_peer);
+		} else if (!err && m.step > STEP_PID && m.step <= STEP_EXEC) {
 			err = m.val;
 			step = m.step;
 		}
 	}
+	if (rec->err)
+		return rec->err;
 	if (err)
 		return vxc_ctx_error(ctx, -err, "spawn %s: %s: %s", name, step_names[step],
 				     strerror(err));
@@ -193,7 +246,9 @@ static int open_fds(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *name,
 				     strerror(errno));
 	fds->log_fd = fds->null_fd;
 	if (sp->log_path) {
-		fds->log_fd = open(sp->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		/* O_NOFOLLOW: a symlink planted as the log never redirects it. */
+		fds->log_fd = open(sp->log_path,
+				   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fds->log_fd < 0) {
 			int e = errno;
 
@@ -212,21 +267,34 @@ static void close_fds(struct spawn_fds *fds)
 	close(fds->null_fd);
 }
 
-int vxc_spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid)
+/* The environment the program gets: the caller's (or the default) plus
+ * the owner mark. Built before fork: no allocation in the children. */
+static const char **build_env(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *owner,
+			      char **mark)
 {
-	const char *const *envp;
-	struct spawn_fds fds = { -1, -1, -1 };
-	char path[PATH_MAX];
-	int pfd[2], r, status;
+	const char *const *src = sp->envp ? sp->envp : default_env;
+	const char **env;
+	size_t n = 0;
+
+	*mark = NULL;
+	while (src[n])
+		n++;
+	env = vxc_xcalloc(n + 2, sizeof(*env));
+	memcpy(env, src, n * sizeof(*env));
+	if (owner) {
+		*mark = vxc_proc_owner_env(ctx, owner);
+		env[n] = *mark;
+	}
+	return env;
+}
+
+static int start(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *path,
+		 const char *const *envp, struct recorder *rec, pid_t *pid)
+{
+	struct spawn_fds fds = { -1, -1, -1, -1, -1 };
+	int pfd[2], go[2], r, status;
 	pid_t mid;
 
-	if (!sp || !sp->argv || !sp->argv[0] || !*sp->argv[0])
-		return vxc_ctx_error(ctx, -EINVAL, "spawn: empty command");
-	envp = sp->envp ? sp->envp : default_env;
-	r = resolve(sp->argv[0], env_path(envp), path);
-	if (r < 0)
-		return vxc_ctx_error(ctx, r, "spawn %s: %s in PATH %s", sp->argv[0],
-				     r == -ENOENT ? "not found" : strerror(-r), env_path(envp));
 	r = open_fds(ctx, sp, sp->argv[0], &fds);
 	if (r < 0)
 		return r;
@@ -235,22 +303,65 @@ int vxc_spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid)
 		return vxc_ctx_error(ctx, -errno, "spawn %s: pipe: %s", sp->argv[0],
 				     strerror(errno));
 	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
+		r = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		close_fds(&fds);
+		return vxc_ctx_error(ctx, r, "spawn %s: socketpair: %s", sp->argv[0],
+				     strerror(-r));
+	}
 	fds.report_fd = pfd[1];
+	fds.go_fd = go[0];
+	fds.go_peer = go[1];
 	mid = fork();
 	if (mid == 0)
 		run_middle(sp, path, envp, &fds);
 	r = mid < 0 ? -errno : 0;
 	close(pfd[1]);
+	close(go[0]);
 	close_fds(&fds);
 	if (r == 0) {
-		r = collect(ctx, sp->argv[0], pfd[0], pid);
+		r = collect(ctx, sp->argv[0], pfd[0], &go[1], rec, pid);
 		while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
 			;
 	} else {
 		r = vxc_ctx_error(ctx, r, "spawn %s: fork: %s", sp->argv[0], strerror(-r));
 	}
+	if (go[1] >= 0)
+		close(go[1]);
 	close(pfd[0]);
 	return r;
+}
+
+int vxc_spawn_recorded(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *owner,
+		       vxc_proc_record_fn record, void *arg, pid_t *pid)
+{
+	struct recorder rec = { record, arg, 0 };
+	const char **envp;
+	char path[PATH_MAX], *mark;
+	int r;
+
+	if (!sp || !sp->argv || !sp->argv[0] || !*sp->argv[0])
+		return vxc_ctx_error(ctx, -EINVAL, "spawn: empty command");
+	if (owner && (!*owner || strchr(owner, '\n')))
+		return vxc_ctx_error(ctx, -EINVAL, "spawn %s: invalid owner '%s'", sp->argv[0],
+				     owner);
+	envp = build_env(ctx, sp, owner, &mark);
+	r = resolve(sp->argv[0], env_path(envp), path);
+	if (r < 0)
+		r = vxc_ctx_error(ctx, r, "spawn %s: %s in PATH %s", sp->argv[0],
+				  r == -ENOENT ? "not found" : strerror(-r), env_path(envp));
+	else
+		r = start(ctx, sp, path, envp, &rec, pid);
+	free(envp);
+	free(mark);
+	return r;
+}
+
+int vxc_spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid)
+{
+	return vxc_spawn_recorded(ctx, sp, NULL, NULL, NULL, pid);
 }
 
 static const char *base_name(const char *p)
@@ -260,36 +371,12 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* The start of /proc/PID/FILE, NUL-terminated; 0 when unreadable or empty. */
-static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return n;
-}
-
 /* 'Z' (zombie) and 'X' (dead) no longer run anything. */
 static int running(pid_t pid)
 {
-	char buf[512], *paren;
+	struct vxc_proc_stat st;
 
-	if (!read_proc(pid, "stat", buf, sizeof(buf)))
-		return 0;
-	paren = strrchr(buf, ')'); /* the command name may hold ')' */
-	if (!paren || paren[1] != ' ')
-		return 0;
-	return paren[2] != 'Z' && paren[2] != 'X';
+	return vxc_proc_read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
 static int exe_matches(pid_t pid, const char *want)
@@ -309,7 +396,7 @@ static int exe_matches(pid_t pid, const char *want)
 			return 1;
 	}
 	/* Multi-call binaries (busybox httpd) are known by argv[0]. */
-	return read_proc(pid, "cmdline", buf, sizeof(buf)) && !strcmp(base_name(buf), want);
+	return vxc_proc_read_file(pid, "cmdline", buf, sizeof(buf)) && !strcmp(base_name(buf), want);
 }
 
 int vxc_proc_alive(vxc_ctx *ctx, pid_t pid, const char *exe)

@@ -4,6 +4,7 @@
 #define VXC_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <vxcloud/model.h>
 
@@ -29,5 +30,10 @@ int vxc_prefix_overlap(const struct vxc_prefix *a, const struct vxc_prefix *b);
 
 /* mkdir -p; 0 or -errno. */
 int vxc_mkdir_p(const char *path, mode_t mode);
+
+/* A fresh file for writing at path: whatever had that name (a temporary
+ * file left by a crash, a symlink planted there) is unlinked first, and the
+ * new one is made O_EXCL | O_NOFOLLOW. NULL and errno on failure. */
+FILE *vxc_fcreate_nofollow(const char *path);
 
 #endif

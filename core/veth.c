@@ -88,6 +88,23 @@ static int check_args(vxc_ctx *ctx, const struct vxc_veth *v, unsigned flags)
 	return 0;
 }
 
+static int is_pair(struct rtnl_link *host, struct rtnl_link *peer)
+{
+	return rtnl_link_get_link(peer) == rtnl_link_get_ifindex(host) &&
+	       rtnl_link_get_link(host) == rtnl_link_get_ifindex(peer);
+}
+
+/* The host end carries the MAC vxcloud gives every link it creates (see
+ * vxc_link_birth_mac): a run killed between creation and alias left it. */
+static int is_newborn(struct veth_run *run)
+{
+	struct nl_addr *a = rtnl_link_get_addr(run->host);
+	struct vxc_mac birth;
+
+	vxc_link_birth_mac(run->ctx->host_name, run->v->host_if, &birth);
+	return a && nl_addr_get_len(a) == 6 && !memcmp(nl_addr_get_binary_addr(a), birth.b, 6);
+}
+
 /* Only a veth marked as ours may be corrected; anything else with this
  * name belongs to someone else. */
 static int check_owner(struct veth_run *run)
@@ -100,18 +117,26 @@ static int check_owner(struct veth_run *run)
 				     "%s: interface %s exists and is not a veth (type %s); "
 				     "refusing to take it over", run->who, run->v->host_if,
 				     type ? type : "none");
+	if ((!alias || !*alias) && is_newborn(run)) {
+		vxc_ctx_log(run->ctx, VXC_LOG_WARN, "%s: interface %s has vxcloud's creation MAC "
+			    "but no alias (a run was interrupted right after creating it); "
+			    "claiming it", run->who, run->v->host_if);
+		return 0; /* ensure_alias marks it */
+	}
+	/* Made by an older build and never marked: its peer is inside the
+	 * namespace vxcloud made for this object, so it is vxcloud's too. */
+	if ((!alias || !*alias) && run->peer && is_pair(run->host, run->peer)) {
+		vxc_ctx_log(run->ctx, VXC_LOG_WARN, "%s: interface %s has no alias but its peer "
+			    "%s is in the namespace vxcloud made for it; claiming it", run->who,
+			    run->v->host_if, run->v->peer_if);
+		return 0;
+	}
 	if (!alias || strncmp(alias, VXC_OWNER_MARK, strlen(VXC_OWNER_MARK)))
 		return vxc_ctx_error(run->ctx, -EEXIST,
 				     "%s: interface %s exists without the vxcloud alias; refusing "
 				     "to take over an interface vxcloud did not create", run->who,
 				     run->v->host_if);
 	return 0;
-}
-
-static int is_pair(struct rtnl_link *host, struct rtnl_link *peer)
-{
-	return rtnl_link_get_link(peer) == rtnl_link_get_ifindex(host) &&
-	       rtnl_link_get_link(host) == rtnl_link_get_ifindex(peer);
 }
 
 static void describe_net(struct veth_run *run, char *buf, size_t len)
@@ -129,6 +154,7 @@ static int create_pair(struct veth_run *run)
 	const struct vxc_veth *v = run->v;
 	struct rtnl_link *link, *peer;
 	struct nl_addr *mac;
+	struct vxc_mac birth;
 	char desc[128];
 	int r;
 
@@ -142,6 +168,11 @@ static int create_pair(struct veth_run *run)
 		return fail(run, -ENOMEM, "create veth", v->host_if);
 	peer = rtnl_link_veth_get_peer(link);
 	rtnl_link_set_name(link, v->host_if);
+	vxc_link_birth_mac(run->ctx->host_name, v->host_if, &birth);
+	if ((mac = nl_addr_build(AF_LLC, birth.b, sizeof(birth.b)))) {
+		rtnl_link_set_addr(link, mac);
+		nl_addr_put(mac);
+	}
 	if (v->alias)
 		rtnl_link_set_ifalias(link, v->alias);
 	rtnl_link_set_name(peer, v->peer_if);

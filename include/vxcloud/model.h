@@ -27,6 +27,32 @@ struct vxc_mac {
 	uint8_t b[6];
 };
 
+/* The kernel takes no interface alias in the request that creates a link,
+ * so the mark comes in a second request, and a run killed between the two
+ * leaves a link without it. Every link vxcloud creates therefore gets this
+ * MAC in its creating request: 0e (locally administered, unicast), then
+ * 40 bits of FNV-1a over "host\0ifname". A link without an alias that has
+ * one of vxcloud's names and exactly this MAC was made by vxcloud on this
+ * host and is claimed (marked) by the next run; nothing else is. */
+static inline void vxc_link_birth_mac(const char *host, const char *ifname,
+				      struct vxc_mac *out)
+{
+	const char *parts[2] = { host ? host : "", ifname ? ifname : "" };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < 2; i++) {
+		const char *s = parts[i];
+
+		do {
+			h ^= (unsigned char)*s;
+			h *= 0x100000001b3ull;
+		} while (*s++);
+	}
+	out->b[0] = 0x0e;
+	for (int i = 1; i < 6; i++)
+		out->b[i] = (uint8_t)(h >> (8 * (5 - i)));
+}
+
 struct vxc_host {
 	const char *name;
 	struct in_addr tunnel;  /* underlay / VTEP address */

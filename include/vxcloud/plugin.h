@@ -3,6 +3,9 @@
  *
  * ABI history (VXC_ABI_MAJOR.VXC_ABI_MINOR):
  *   1.0  first public ABI.
+ *   1.1  services: spawn_recorded, proc_running, proc_find, proc_stop_exact --
+ *        processes known by (PID, start time) and an owner mark, recorded
+ *        before they run their program.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -14,7 +17,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 0
+#define VXC_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
@@ -91,6 +94,14 @@ struct vxc_veth {
 	unsigned mtu;            /* both ends */
 };
 
+/* Called by spawn_recorded once the new process's identity is known and
+ * before it runs its program: the driver writes its record here. A
+ * negative return keeps the program from ever running (the process exits).
+ * start is the process's start time, /proc/PID/stat field 22. */
+typedef int (*vxc_proc_record_fn)(void *arg, pid_t pid, unsigned long long start);
+/* One process found by proc_find: its identity and its parent's PID. */
+typedef void (*vxc_proc_found_fn)(void *arg, pid_t pid, unsigned long long start, pid_t ppid);
+
 /* A process started by execve (never a shell) inside a namespace. */
 struct vxc_spawn {
 	const char *const *argv; /* argv[0] is searched in PATH when it has no '/' */
@@ -143,6 +154,24 @@ struct vxc_services {
 	int (*spawn)(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid);
 	int (*proc_alive)(vxc_ctx *ctx, pid_t pid, const char *exe);
 	int (*proc_stop)(vxc_ctx *ctx, pid_t pid, unsigned timeout_ms);
+
+	/* ABI 1.1. A process is known by (PID, start time): a PID reused by
+	 * another process never matches, a program that execs another
+	 * (sh -c "exec prog") still does. spawn_recorded starts sp like spawn,
+	 * with the environment variable VXCLOUD_OWNER naming this node's state
+	 * directory, the driver and owner (e.g. "instance:web1"), and calls
+	 * record before the process runs its program: killed at any point, a
+	 * run leaves either no process or a recorded one. proc_running is 1
+	 * when (pid, start) runs (not a zombie), else 0. proc_find calls found
+	 * for every running process carrying owner's mark (children inherit it),
+	 * so a damaged record is recovered and nothing is left behind.
+	 * proc_stop_exact stops (pid, start) and never another process. */
+	int (*spawn_recorded)(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *owner,
+			      vxc_proc_record_fn record, void *arg, pid_t *pid);
+	int (*proc_running)(vxc_ctx *ctx, pid_t pid, unsigned long long start);
+	int (*proc_find)(vxc_ctx *ctx, const char *owner, vxc_proc_found_fn found, void *arg);
+	int (*proc_stop_exact)(vxc_ctx *ctx, pid_t pid, unsigned long long start,
+			       unsigned timeout_ms);
 };
 
 /* The descriptor. Every plugin exports exactly one, const. */

@@ -440,6 +440,20 @@ int nt_has_objects(const char *driver, const char *ns)
 	return found;
 }
 
+int nt_nft_table_exists(const char *ns, const char *table)
+{
+	struct nl nl;
+	int found;
+
+	if (nl_open(&nl, ns)) {
+		nl_close(&nl);
+		return -ENOENT;
+	}
+	found = nft_table_exists(&nl, table);
+	nl_close(&nl);
+	return found;
+}
+
 char *nt_read_rules(const char *driver, const char *ns)
 {
 	struct str s = { 0 };

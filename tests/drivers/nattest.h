@@ -51,6 +51,8 @@ int nt_ct_count(const char *ns, const char *addr);
 int nt_read_fips(const char *driver, const char *ns, struct nt_pair **out, size_t *n);
 /* 1 when the driver's table/chains (and jumps) are present, 0 absent. */
 int nt_has_objects(const char *driver, const char *ns);
+/* Whether ns holds the nftables table ip TABLE (1/0, or -errno). */
+int nt_nft_table_exists(const char *ns, const char *table);
 /* Per-network SNAT rules present (nftables: rule comments; iptables:
  * decoded), one text per line; malloc'd. */
 char *nt_read_rules(const char *driver, const char *ns);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,6 +126,156 @@ static int gone(pid_t pid)
 	return 0;
 }
 
+static void count_found(void *arg, pid_t pid, unsigned long long start, pid_t ppid)
+{
+	(void)pid;
+	(void)start;
+	(void)ppid;
+	++*(int *)arg;
+}
+
+/* Processes carrying the instance's owner mark. */
+static int n_marked(const char *owner)
+{
+	int n = 0;
+
+	vxc_proc_find(&dctx, owner, count_found, &n);
+	return n;
+}
+
+static void write_record(const char *text)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s.pid", drvstate, inst_name);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Dies the way a SIGKILLed vxcloud does: between spawn and its record. */
+static int die_recording(void *arg, pid_t pid, unsigned long long start)
+{
+	(void)arg;
+	(void)pid;
+	(void)start;
+	raise(SIGKILL);
+	return 0;
+}
+
+/* A record damaged, lost, naming a reused PID, a command that execs
+ * another program, and a run killed between spawn and record. */
+static void identity_cases(const struct vxc_compute_ops *ops, void *priv,
+			   struct vxc_instance *inst)
+{
+	const char *const exec_cmd[] = { "/bin/sh", "-c", "exec sleep 302", NULL };
+	const char *const *old = inst->command;
+	char owner[64], rec[PATH_MAX];
+	pid_t pid = recorded_pid(), pid2, other, child;
+	int r, n;
+
+	snprintf(owner, sizeof(owner), "instance:%s", inst_name);
+	ok(pid > 0 && n_marked(owner) == 1, "the command carries its owner mark (%d)",
+	   n_marked(owner));
+
+	write_record("1x7 garbage\n");
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	ok(r == 0 && dctx.n_changes == 0 && recorded_pid() == pid && n_marked(owner) == 1,
+	   "a damaged record: the running command is adopted, no second copy (%u changes, "
+	   "%d marked)", dctx.n_changes, n_marked(owner));
+
+	snprintf(rec, sizeof(rec), "%s/%s.pid", drvstate, inst_name);
+	unlink(rec);
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	ok(r == 0 && dctx.n_changes == 0 && recorded_pid() == pid && n_marked(owner) == 1,
+	   "a lost record: the running command is adopted, no second copy (%u changes)",
+	   dctx.n_changes);
+
+	/* sh -c "exec prog": the same process (PID and start time) after exec. */
+	inst->command = exec_cmd;
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	pid2 = recorded_pid();
+	ok(r == 0 && gone(pid) && pid2 > 0, "a command that execs another program starts");
+	for (int i = 0; i < 200 && !vxc_proc_alive(&core, pid2, "sleep"); i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	ok(r == 0 && dctx.n_changes == 0 && recorded_pid() == pid2 && n_marked(owner) == 1,
+	   "after its exec it is still seen running: no restart (%u changes, %d marked)",
+	   dctx.n_changes, n_marked(owner));
+	inst->command = old;
+	vxc_ctx_reset(&dctx);
+	ops->instance_ensure(priv, inst, 0);
+	pid = recorded_pid();
+
+	/* A record (older build's format) naming another program's "sleep". */
+	other = fork();
+	if (other == 0) {
+		execlp("sleep", "sleep", "600", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !vxc_proc_alive(&core, other, "sleep"); i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	ops->remove(priv, &(struct vxc_owned){ VXC_KIND_INSTANCE, inst_name, NULL }, 0);
+	snprintf(rec, sizeof(rec), "%d sleep 0\n", (int)other);
+	write_record(rec);
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	pid = recorded_pid();
+	ok(r == 0 && pid > 0 && pid != other && n_marked(owner) == 1,
+	   "a reused PID running the same program is not taken for the command");
+	ops->remove(priv, &(struct vxc_owned){ VXC_KIND_INSTANCE, inst_name, NULL }, 0);
+	ok(vxc_proc_alive(&core, other, "sleep") && gone(pid),
+	   "removing the instance leaves the other program's process alone");
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+
+	/* Killed between spawn and record: the program never runs. */
+	child = fork();
+	if (child == 0) {
+		const char *const argv[] = { "sleep", "303", NULL };
+		struct vxc_spawn sp = { .argv = argv, .netns_fd = -1 };
+		pid_t p;
+
+		vxc_spawn_recorded(&dctx, &sp, owner, die_recording, NULL, &p);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	n = 1;
+	for (int i = 0; i < 300 && (n = n_marked(owner)) > 0; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	ok(n == 0, "a run killed before the record leaves no process behind (%d)", n);
+	vxc_ctx_reset(&dctx);
+	r = ops->instance_ensure(priv, inst, 0);
+	ok(r == 0 && recorded_pid() > 0 && n_marked(owner) == 1, "ensure starts it again");
+
+	/* A symlink planted as the record's temporary file is not followed. */
+	{
+		char tmp[PATH_MAX + 8], outside[PATH_MAX];
+		struct stat st;
+
+		snprintf(tmp, sizeof(tmp), "%s/%s.pid.tmp", drvstate, inst_name);
+		snprintf(outside, sizeof(outside), "%s/outside", top);
+		fclose(fopen(outside, "w"));
+		ok(symlink(outside, tmp) == 0, "a symlink planted as %s", tmp);
+		pid = recorded_pid();
+		kill(pid, SIGKILL);
+		gone(pid);
+		vxc_ctx_reset(&dctx);
+		r = ops->instance_ensure(priv, inst, 0);
+		ok(r == 0 && recorded_pid() > 0 && recorded_pid() != pid &&
+			   stat(outside, &st) == 0 && st.st_size == 0,
+		   "the record is written in place, nothing through the symlink");
+		unlink(outside);
+	}
+}
+
 struct seen {
 	char names[256];
 	int wrong_kind;
@@ -225,6 +376,9 @@ static void run(const struct vxc_plugin *pl, const struct vxc_compute_ops *ops, 
 		ops->instance_ensure(priv, inst, 0);
 		pid2 = recorded_pid();
 	}
+
+	identity_cases(ops, priv, inst);
+	pid2 = recorded_pid();
 
 	ok(ops->list(priv, on_owned, &seen) == 0, "list");
 	is_str(seen.names, inst_name, "list reports the instance by its name");

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/neighbour.h>
@@ -404,6 +405,143 @@ static const char *owned_desc(struct inst *in, char buf[256])
 }
 
 /* ---- the tests ---------------------------------------------------------- */
+
+static void lbr_test_set_mac(struct rtnl_link *l, const uint8_t *mac)
+{
+	struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+	rtnl_link_set_addr(l, a);
+	nl_addr_put(a);
+}
+
+/* A link of ours left by a run killed between creating it and setting its
+ * alias: it carries the creation MAC (vxc_link_birth_mac) and no alias. */
+static int newborn_bridge_add(const char *name)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	struct vxc_mac birth;
+	struct nl_addr *a;
+	int err;
+
+	vxc_link_birth_mac("h1", name, &birth);
+	a = nl_addr_build(AF_LLC, birth.b, 6);
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_type(l, "bridge");
+	rtnl_link_set_addr(l, a);
+	err = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	nl_addr_put(a);
+	rtnl_link_put(l);
+	return err;
+}
+
+static void test_newborn(struct inst *in)
+{
+	struct vxc_network nb = net;
+	struct vxc_provider pv = prov;
+	struct vxc_owned o = { .kind = VXC_KIND_NETWORK, .name = "nb" };
+	char buf[256], d[256], other[IFNAMSIZ];
+	int r;
+
+	nb.name = "nb";
+	nb.vni = 4244;
+	snprintf(nb.bridge_if, sizeof(nb.bridge_if), "vb-nb");
+	snprintf(nb.vxlan_if, sizeof(nb.vxlan_if), "vx-nb");
+	ok(newborn_bridge_add("vb-nb") == 0, "newborn: a bridge made by a killed run (no alias)");
+	is_str(owned_desc(in, buf), "network:nb", "newborn: list finds it by its creation MAC");
+	inst_reset(in);
+	r = ops->network_ensure(in->priv, &nb, &self, NULL, 0, 0);
+	ok(r == 0, "newborn: the next ensure claims it instead of refusing it (%d)", r);
+	show(in);
+	ok(strstr(link_desc(sk, "vb-nb", d, sizeof(d)), "alias=vxcloud:network:nb") != NULL,
+	   "newborn: ... and marks it (%s)", d);
+	r = ops->remove(in->priv, &o, 0);
+	owned_desc(in, buf); /* removed links go in one batch by the next call */
+	ok(r == 0 && !link_exists("vb-nb") && !link_exists("vx-nb"), "newborn: remove deletes it");
+
+	/* The same name without the creation MAC is still someone else's. */
+	ok(bridge_add("vb-nb", NULL) == 0, "newborn: a same-named bridge with another MAC");
+	inst_reset(in);
+	ok(ops->network_ensure(in->priv, &nb, &self, NULL, 0, 0) == -EEXIST,
+	   "newborn: ... is refused");
+	is_str(owned_desc(in, buf), "", "newborn: ... and not listed");
+	rtnl_link_delete(sk, link_get("vb-nb"));
+
+	/* A provider bridge of ours without its alias is not the operator's. */
+	snprintf(other, sizeof(other), "%spnb", prefix);
+	snprintf(pv.bridge, sizeof(pv.bridge), "%s", other);
+	pv.uplink = NULL;
+	ok(newborn_bridge_add(other) == 0, "newborn: a provider bridge made by a killed run");
+	inst_reset(in);
+	r = ops->provider_ensure(in->priv, &pv, 0);
+	ok(r == 0 && !saw(in, "not created by vxcloud") &&
+		   strstr(link_desc(sk, other, d, sizeof(d)), "alias=vxcloud:provider:"),
+	   "newborn: provider ensure claims and marks it, not adopts it (%s)", d);
+	show(in);
+	o = (struct vxc_owned){ .kind = VXC_KIND_PROVIDER, .name = "provider" };
+	ok(ops->remove(in->priv, &o, 0) == 0 && !link_exists(other),
+	   "newborn: destroy deletes the provider bridge");
+}
+
+static int read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(buf, (int)size, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		buf[0] = '\0';
+	return ok;
+}
+
+static void write_state(const char *file, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/linuxbridge/%s", statedir, file);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A damaged provider.uplink is rebuilt from the kernel, never a dead end;
+ * a symlink planted for its temporary file is not followed. */
+static void test_damaged_record(struct inst *in, const char *uplink)
+{
+	struct vxc_owned o = { .kind = VXC_KIND_PROVIDER, .name = "provider" };
+	char d[256], w[256], path[PATH_MAX + 64], outside[PATH_MAX + 64];
+	struct stat st;
+	int r;
+
+	prov.uplink = uplink;
+	inst_reset(in);
+	ok(ops->provider_ensure(in->priv, &prov, 0) == 0, "damaged: provider with its uplink");
+	write_state("provider.uplink", "");
+	inst_reset(in);
+	r = ops->provider_ensure(in->priv, &prov, 0);
+	snprintf(path, sizeof(path), "%s/linuxbridge/provider.uplink", statedir);
+	ok(r == 0 && read_line(path, d, sizeof(d)) && !strncmp(d, uplink, strlen(uplink)),
+	   "damaged: an empty provider.uplink is rebuilt from the kernel (%d: %s)", r, d);
+	show(in);
+	write_state("provider.uplink", "\xff\x01 garbage\n");
+	snprintf(path, sizeof(path), "%s/linuxbridge/provider.uplink.new", statedir);
+	snprintf(outside, sizeof(outside), "%s/outside", tmpdir);
+	fclose(fopen(outside, "w"));
+	ok(symlink(outside, path) == 0, "damaged: a symlink planted as the record's temporary file");
+	inst_reset(in);
+	r = ops->remove(in->priv, &o, 0);
+	ok(r == 0 && !link_exists(prov.bridge), "damaged: destroy works from a garbled record (%d)",
+	   r);
+	show(in);
+	snprintf(w, sizeof(w), "veth mtu=1500 up master=- alias=-");
+	is_str(link_desc(sk, uplink, d, sizeof(d)), w, "damaged: ... and releases the uplink");
+	ok(stat(outside, &st) == 0 && st.st_size == 0, "damaged: nothing written through the symlink");
+	unlink(outside);
+	unlink(path);
+}
 
 static struct vxc_fdb_entry entries[12000];
 static size_t n_entries;
@@ -988,6 +1126,27 @@ static void test_router(struct inst *in)
 	   "router: a floating IP no longer listed is removed, only it");
 	show(in);
 	check_router(in, "router after", "198.51.100.20 198.51.100.21");
+
+	/* A port as an older build left it: no alias, a MAC of the kernel's. */
+	{
+		struct rtnl_link *l = link_get(rport.host_if), *c = rtnl_link_alloc();
+		uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+		char d[256];
+		int r;
+
+		rtnl_link_set_ifalias(c, "");
+		lbr_test_set_mac(c, mac);
+		ok(l && rtnl_link_change(sk, l, c, 0) == 0, "router: port %s unmarked, another MAC",
+		   rport.host_if);
+		rtnl_link_put(c);
+		if (l)
+			rtnl_link_put(l);
+		inst_reset(in);
+		r = ops->router_ensure(in->priv, &rt, 0);
+		ok(r == 0 && strstr(link_desc(sk, rport.host_if, d, sizeof(d)), "alias=vxcloud:router:"),
+		   "router: a port whose peer is in the router namespace is claimed (%d: %s)", r, d);
+		show(in);
+	}
 }
 
 static void test_router_remove(struct inst *in)
@@ -1148,6 +1307,8 @@ int main(void)
 		test_router_remove(&in);
 	test_remove(&in, uplink);
 	test_adopt(&in, uplink);
+	test_newborn(&in);
+	test_damaged_record(&in, uplink);
 	inst_close(&in);
 	nl_socket_free(sk);
 	return tap_done();

@@ -565,6 +565,64 @@ static void t_many(void)
 	check_foreign("after 1000 floating IPs");
 }
 
+/* One flipped byte in the nftables driver's state file: the file is not
+ * trusted (a warning), the kernel is read, nothing moves. */
+static void t_damaged_cache(void)
+{
+	char path[PATH_MAX * 2], *buf = NULL, *at;
+	size_t len = 0;
+	FILE *f;
+
+	if (strcmp(dname, "nftables"))
+		return;
+	set_many(50);
+	ok(apply(0) == 0 && state_is_model(), "cache: 50 floating IPs");
+	ok(drv_open(&D, "") == 0, "cache: reopen (the state file is written at close)");
+	snprintf(path, sizeof(path), "%s/nftables/router-%s.state", statedir, rname);
+	f = fopen(path, "r+");
+	if (f) {
+		len = fread(buf = malloc(1 << 20), 1, 1 << 20, f);
+		at = len ? memmem(buf, len, "\nfips ", 6) : NULL;
+		at = at ? memchr(at + 1, '\n', len - (size_t)(at + 1 - buf)) : NULL;
+		if (at && at + 13 < buf + len) {
+			fseek(f, (long)(at + 13 - buf), SEEK_SET);
+			fputc(at[13] ^ 0x04, f);
+		}
+		fclose(f);
+	}
+	ok(f && at, "cache: one byte of a floating IP flipped in %s", path);
+	free(buf);
+	ok(apply(VXC_F_DRY_RUN) == 0 && n_changes == 0,
+	   "cache: plan reports nothing to change (%d)", n_changes);
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && n_changes == 0 && state_is_model(),
+	   "cache: apply succeeds and changes nothing (%d)", n_changes);
+	set_many(0);
+	ok(apply(0) == 0 && state_is_model(), "cache: back to no floating IP");
+}
+
+/* Renaming the table setting: the old table (found by its mark) goes, in
+ * the plan too, so status does not report a match. */
+static void t_table_rename(void)
+{
+	if (strcmp(dname, "nftables"))
+		return;
+	set_fips((const char *const[]){ F1 "=" I1, NULL });
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcloud") == 1,
+	   "rename: table ip vxcloud with a floating IP");
+	ok(drv_open(&D, "table = \"vxcren\";") == 0, "rename: the table setting is now vxcren");
+	ok(apply(VXC_F_DRY_RUN) == 0 && changed("remove NAT table ip vxcloud"),
+	   "rename: plan (and so status) reports the old table's removal");
+	ok(apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcloud") == 0 &&
+		   nt_nft_table_exists(ns_r, "vxcren") == 1,
+	   "rename: apply removes the old table and makes the new one");
+	ok(apply(VXC_F_DRY_RUN) == 0 && n_changes == 0, "rename: then nothing to change");
+	ok(drv_open(&D, "") == 0 && apply(0) == 0 && nt_nft_table_exists(ns_r, "vxcren") == 0 &&
+		   state_is_model(),
+	   "rename: and back: vxcren removed, vxcloud holds the model");
+	set_fips(NULL);
+	ok(apply(0) == 0, "rename: no floating IP");
+}
+
 static void t_invalid(void)
 {
 	const char *dup[] = { F1 "=" I1, F1 "=" I2, NULL };
@@ -785,6 +843,8 @@ int main(int argc, char **argv)
 	t_move();
 	t_unbind();
 	t_many();
+	t_damaged_cache();
+	t_table_rename();
 	t_invalid();
 	t_failure();
 	t_list_remove();

@@ -15,11 +15,17 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctx.h"
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+
 #include "netns.h"
+#include "nl.h"
 #include "nltest.h"
 #include "tap.h"
 #include "util.h"
@@ -277,6 +283,60 @@ static void test_veth(void)
 	close(fd);
 }
 
+/* What a run killed between creating the pair and setting the alias
+ * leaves: the host end with vxcloud's creation MAC and no alias. */
+static int add_newborn_veth(int inst_fd, int birth_mac)
+{
+	int hfd = vxc_netns_open(&ctx, ns_host), r = -1;
+	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
+	struct nl_sock *sk = NULL;
+	struct vxc_mac birth;
+	struct nl_addr *a;
+
+	if (hfd < 0 || !l || vxc_nl_open(&ctx, hfd, &sk) < 0)
+		goto out;
+	vxc_link_birth_mac("test", if_host, &birth);
+	a = nl_addr_build(AF_LLC, birth.b, 6);
+	rtnl_link_set_name(l, if_host);
+	if (birth_mac)
+		rtnl_link_set_addr(l, a);
+	nl_addr_put(a);
+	peer = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_ns_fd(peer, inst_fd);
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+out:
+	if (l)
+		rtnl_link_put(l);
+	if (sk)
+		nl_socket_free(sk);
+	if (hfd >= 0)
+		close(hfd);
+	return r;
+}
+
+static void test_veth_newborn(void)
+{
+	int fd = vxc_netns_open(&ctx, ns_inst);
+	struct vxc_veth v = make_veth(fd);
+	int r;
+
+	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd, 1) == 0,
+	   "a veth left by a run killed before its alias");
+	vxc_ctx_reset(&ctx);
+	r = vxc_veth_ensure(&ctx, &v, 0);
+	ok(r == 0, "ensure claims it instead of refusing it (%d)", r);
+	check_wanted("claimed newborn");
+	ok(vxc_link_delete(&ctx, if_host) == 0 && add_newborn_veth(fd, 0) == 0,
+	   "an unmarked veth (older build) whose peer is in the instance's namespace");
+	vxc_ctx_reset(&ctx);
+	r = vxc_veth_ensure(&ctx, &v, 0);
+	ok(r == 0, "ensure claims it (%d)", r);
+	check_wanted("claimed by its peer");
+	close(fd);
+}
+
 static void test_link_delete(void)
 {
 	ok(vxc_link_delete(&ctx, if_host) == 0, "link_delete %s", if_host);
@@ -385,6 +445,47 @@ static void test_process(void)
 	close(fd);
 }
 
+/* Leftovers and planted files in the netns directory. */
+static void test_netns_leftovers(void)
+{
+	char empty[64], link[64], path[PATH_MAX + 64], outside[PATH_MAX + 64];
+	struct statfs sfs;
+	int fd;
+
+	snprintf(empty, sizeof(empty), "%s-empty", prefix);
+	snprintf(path, sizeof(path), "%s/%s", nsdir, empty);
+	fd = open(path, O_WRONLY | O_CREAT, 0);
+	if (fd >= 0)
+		close(fd);
+	vxc_ctx_reset(&ctx);
+	ok(vxc_netns_delete(&ctx, empty) == 0 && ctx.n_changes == 1 && access(path, F_OK) < 0,
+	   "delete removes and reports the empty file a killed destroy left (%u)",
+	   ctx.n_changes);
+
+	snprintf(link, sizeof(link), "%s-planted", prefix);
+	snprintf(path, sizeof(path), "%s/%s", nsdir, link);
+	snprintf(outside, sizeof(outside), "%s/outside", top);
+	fd = open(outside, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	ok(symlink(outside, path) == 0, "a symlink planted in the netns dir");
+	ok(vxc_netns_create(&ctx, link) < 0, "create refuses to follow it");
+	printf("# %s\n", ctx.errmsg ? ctx.errmsg : "(no message)");
+	ok(statfs(outside, &sfs) == 0 && sfs.f_type != NSFS_MAGIC,
+	   "nothing is mounted onto the file outside");
+	unlink(path);
+	ok(symlink("/proc/self/ns/net", path) == 0, "a symlink to a namespace file");
+	fd = vxc_netns_open(&ctx, link);
+	ok(fd < 0, "open refuses to follow it (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	vxc_ctx_reset(&ctx);
+	ok(vxc_netns_delete(&ctx, link) == 0 && access(path, F_OK) < 0 &&
+		   access("/proc/self/ns/net", F_OK) == 0,
+	   "delete removes the symlink itself");
+	unlink(outside);
+}
+
 static void test_delete(void)
 {
 	char listed[256] = "";
@@ -442,9 +543,11 @@ int main(void)
 		return 1;
 	}
 	test_veth();
+	test_veth_newborn();
 	test_link_delete();
 	test_process();
 	ok(vxc_netns_leave(&ctx, saved) == 0, "leave %s", ns_host);
+	test_netns_leftovers();
 	test_delete();
 	ok(vxc_netns_delete(&ctx, ns_host) == 0, "delete %s", ns_host);
 	vxc_ctx_fini(&ctx);

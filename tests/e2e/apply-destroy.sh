@@ -51,12 +51,24 @@ vxt_ok "the address error is reported in the same run" grep -q "10.33.0.12" "$VX
 vxt_is "an invalid spec changes nothing" "$(vxt_snapshot h1)" "$applied"
 cp "$VXT_WORK/good.conf" "$VXT_WORK/cloud.conf"
 
-# One run at a time: a held lock refuses a --no-wait run.
-exec 9>>"$VXT_WORK/h1/state/lock"
+# One run at a time: a held lock refuses a --no-wait run. The lock lives
+# outside the state directory (its content names the directory).
+lockf=$(for f in /run/lock/vxcloud/*.lock; do
+	[ "$(cut -d' ' -f2- "$f" 2>/dev/null)" = "$VXT_WORK/h1/state" ] && echo "$f"
+done | head -n1)
+vxt_ok "the lock file names its state directory" test -n "$lockf"
+exec 9>>"$lockf"
 flock -n 9
 rc=0
 vxt_vxcloud h1 --no-wait apply >/dev/null 2>&1 || rc=$?
 vxt_is "a held lock makes a --no-wait run exit 5" "$rc" 5
+# Deleting the state directory under a held lock frees nothing.
+mv "$VXT_WORK/h1/state" "$VXT_WORK/h1/state.moved"
+rc=0
+vxt_vxcloud h1 --no-wait apply >/dev/null 2>&1 || rc=$?
+vxt_is "a state directory deleted under a held lock still refuses a second run" "$rc" 5
+rm -rf "$VXT_WORK/h1/state"
+mv "$VXT_WORK/h1/state.moved" "$VXT_WORK/h1/state"
 exec 9>&-
 
 vxt_ok "destroy" vxt_vxcloud h1 destroy

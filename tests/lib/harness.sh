@@ -551,6 +551,12 @@ _vxt_clean_workdir() {
 	for d in "$w"/*/netns; do
 		[ -d "$d" ] && _vxt_clean_netns_dir "$d"
 	done
+	# vxcloud's run locks of this work dir's hosts ("PID STATE_DIR" inside).
+	for d in /run/lock/vxcloud/*.lock; do
+		[ -f "$d" ] && case $(cut -d' ' -f2- "$d" 2>/dev/null) in
+		"$w"/*) rm -f "$d" ;;
+		esac
+	done
 	rm -rf --one-file-system "$w"
 }
 

@@ -26,18 +26,23 @@ struct netns_drv {
 	int recs_state; /* 0 not read, 1 valid, -1 stale or unreadable */
 };
 
+#define OWNER_MAX 128 /* "instance:<name>", the owner mark of its processes */
+
 /* The supervised command of one instance, as recorded in
- * <state_dir>/<name>.pid: PID, program (argv[0]) and a hash of the argv
- * so a changed command in the spec restarts it. */
+ * <state_dir>/<name>.pid: PID and start time (its identity), program
+ * (argv[0]) and a hash of the argv so a changed command in the spec
+ * restarts it. */
 struct proc_rec {
 	pid_t pid;
+	unsigned long long start;
 	char exe[256];
 	unsigned long long argv_hash;
 };
 
 unsigned long long proc_argv_hash(const char *const *argv);
 void proc_recs_free(struct netns_drv *d);
-/* 0 and *rec filled, -ENOENT when there is no record, other -errno. */
+/* 0 and *rec filled, -ENOENT when there is no record, -EBADMSG (warned)
+ * when it is damaged, other -errno. */
 int proc_rec_read(struct netns_drv *d, const char *name, struct proc_rec *rec);
 int proc_rec_write(struct netns_drv *d, const char *name, const struct proc_rec *rec);
 int proc_rec_remove(struct netns_drv *d, const char *name);
@@ -47,7 +52,8 @@ char *state_file(struct netns_drv *d, const char *name, const char *ext);
 /* The command of inst runs (started, restarted when dead or changed). */
 int command_ensure(struct netns_drv *d, const struct vxc_instance *inst, int netns_fd,
 		   unsigned flags);
-/* The recorded command of instance name no longer runs. */
+/* Neither the recorded command of instance name nor any process carrying
+ * its owner mark runs any more; the record goes. */
 int command_stop(struct netns_drv *d, const char *name, unsigned flags);
 
 /* reap.c: host_if goes away with its (deleted) namespace; reap_wait waits

@@ -127,10 +127,12 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		d->svc->change(d->ctx, "instance %s: delete netns %s", obj->name, nsname);
 	if (flags & VXC_F_DRY_RUN)
 		return 0;
+	/* Also without a namespace: an empty file a killed run left goes
+	 * (netns_delete reports it). */
+	if ((r = d->svc->netns_delete(d->ctx, nsname)) < 0)
+		return r;
 	/* The namespace takes the veth pair along, in one batch with the other
 	 * instances' (see reap.c); without a namespace the host end goes now. */
-	if (fd >= 0 && (r = d->svc->netns_delete(d->ctx, nsname)) < 0)
-		return r;
 	if (has_nic && fd >= 0 && (r = reap_note(d, host_if)) < 0)
 		return d->svc->error(d->ctx, r, "instance %s: out of memory", obj->name);
 	if (has_nic && fd < 0 && (r = d->svc->link_delete(d->ctx, host_if)) < 0)

@@ -14,7 +14,7 @@ static const struct vxc_option options[] = {
 };
 
 /* The last service slot this driver calls; an older core lacks it. */
-#define NEEDED_SERVICES (offsetof(struct vxc_services, proc_stop) + sizeof(void *))
+#define NEEDED_SERVICES (offsetof(struct vxc_services, proc_stop_exact) + sizeof(void *))
 
 static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 {

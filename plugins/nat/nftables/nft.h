@@ -104,6 +104,11 @@ struct nft_cur {
 void nft_cur_free(struct nft_cur *c);
 int nft_read(struct nft_sock *s, const char *table, struct nft_cur *c);
 int nft_read_table(struct nft_sock *s, const char *table, int *exists);
+/* The userdata every table this driver creates carries. */
+#define NFT_TABLE_MARK "vxcloud:nat/nftables"
+/* Names of the ip tables carrying NFT_TABLE_MARK other than keep (NULL-
+ * terminated, to nat_strv_free with *n). Only table headers are read. */
+int nft_marked_tables(struct nft_sock *s, const char *keep, char ***names, size_t *n);
 int nft_read_map(struct nft_sock *s, const char *table, const char *map, struct nat_pair **out,
 		 size_t *n);
 
@@ -130,7 +135,9 @@ void nft_cache_drop(struct nft_cache **head, const char *router);
  * generation, which load() checks against the kernel like the in-memory
  * cache. dir may be NULL (no state directory): nothing is saved. */
 void nft_cache_save(const struct nft_cache *c, const char *dir, const char *table);
-void nft_cache_load(struct nft_cache *c, const char *dir, const char *table);
+/* 0 when loaded; -ENOENT: no file; -ESTALE: another boot or table;
+ * -EBADMSG: damaged (checksum or content), never used. */
+int nft_cache_load(struct nft_cache *c, const char *dir, const char *table);
 void nft_cache_forget(const char *dir, const char *router);
 
 /* ---- desired rules (nftrules.c) ------------------------------------ */

@@ -401,6 +401,22 @@ static int plan_absent(struct nft_drv *d, const struct nat_want *w)
 
 /* ---- operations ----------------------------------------------------- */
 
+static int marked_here(struct nft_drv *d, char ***names, size_t *n);
+static int remove_renamed(struct nft_drv *d, const char *router, unsigned flags);
+
+/* The state file is a cache: damaged, it is dropped (said once) and the
+ * kernel is read instead. */
+static void load_cache(struct nft_drv *d, struct nft_cache *c)
+{
+	const char *dir = d->svc->state_dir(d->ctx);
+
+	if (nft_cache_load(c, dir, d->table) != -EBADMSG)
+		return;
+	d->svc->log(d->ctx, VXC_LOG_WARN, "router %s: state file %s/router-%s.state is damaged; "
+		    "reading the kernel instead", c->router, dir ? dir : "?", c->router);
+	nft_cache_forget(dir, c->router);
+}
+
 static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 {
 	struct nft_drv *d = priv;
@@ -415,7 +431,7 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 		return d->svc->error(d->ctx, -EINVAL, "router without a name");
 	c = nft_cache_get(&d->cache, r->name);
 	if (c && !c->valid && !c->index.dnat)
-		nft_cache_load(c, d->svc->state_dir(d->ctx), d->table);
+		load_cache(d, c);
 	err = nat_want_build(d->svc, d->ctx, r, &w, c && c->index.by_fip.keys ? &c->index : NULL);
 	if (err)
 		return err;
@@ -446,9 +462,14 @@ static int nft_router_ensure(void *priv, const struct vxc_router *r, unsigned fl
 		err = 0;
 	}
 	nft_sock_close(&s);
+	if (!err)
+		err = remove_renamed(d, w.router, flags);
 	nat_ns_leave(d->svc, d->ctx, saved);
-	if (err)
+	if (err) {
+		/* Whatever the file said, the next run reads the kernel. */
 		nft_cache_invalidate(c);
+		nft_cache_forget(d->svc->state_dir(d->ctx), r->name);
+	}
 out:
 	nat_want_free(&w);
 	return err;
@@ -476,6 +497,15 @@ static int nft_list(void *priv, vxc_owned_cb cb, void *arg)
 			err = nft_read_table(&s, d->table, &exists);
 			nft_sock_close(&s);
 		}
+		if (!err && !exists) {
+			char **old;
+			size_t n_old;
+
+			err = marked_here(d, &old, &n_old);
+			exists = n_old > 0;
+			if (old)
+				nat_strv_free(old, n_old);
+		}
 		nat_ns_leave(d->svc, d->ctx, saved);
 		if (err) {
 			err = d->svc->error(d->ctx, err, "namespace %s: cannot read table ip %s: %s",
@@ -492,7 +522,8 @@ static int nft_list(void *priv, vxc_owned_cb cb, void *arg)
 	return err;
 }
 
-static int remove_here(struct nft_drv *d, const char *router, unsigned flags)
+static int remove_here(struct nft_drv *d, const char *router, const char *table,
+		       const char *why, unsigned flags)
 {
 	struct nat_pair *fips = NULL;
 	struct nft_sock s;
@@ -507,18 +538,18 @@ static int remove_here(struct nft_drv *d, const char *router, unsigned flags)
 		return err;
 	err = nft_genid(&s, &genid);
 	if (!err)
-		err = nft_read_table(&s, d->table, &exists);
+		err = nft_read_table(&s, table, &exists);
 	if (err || !exists)
 		goto out;
-	if (nft_read_map(&s, d->table, NFT_MAP_DNAT, &fips, &n) < 0)
+	if (nft_read_map(&s, table, NFT_MAP_DNAT, &fips, &n) < 0)
 		n = 0;
-	d->svc->change(d->ctx, "router %s: remove NAT table ip %s (%zu floating IPs)", router,
-		       d->table, n);
+	d->svc->change(d->ctx, "router %s: remove NAT table ip %s (%zu floating IPs%s)", router,
+		       table, n, why);
 	if (flags & VXC_F_DRY_RUN)
 		goto out;
 	err = nft_batch_init(&b, &s, genid);
 	if (!err)
-		err = nft_put_del_table(&b, d->table);
+		err = nft_put_del_table(&b, table);
 	if (!err)
 		err = nft_batch_commit(&b, &s, &what);
 	nft_batch_free(&b);
@@ -534,6 +565,46 @@ static int remove_here(struct nft_drv *d, const char *router, unsigned flags)
 out:
 	free(fips);
 	nft_sock_close(&s);
+	return err;
+}
+
+static int remove_table(struct nft_drv *d, const char *router, const char *table,
+			const char *why, unsigned flags)
+{
+	int err;
+
+	for (int i = 0;; i++) {
+		err = remove_here(d, router, table, why, flags);
+		if (err != -ERESTART || i >= d->retries)
+			return err;
+	}
+}
+
+/* Tables carrying our mark under another name: a former table setting. */
+static int marked_here(struct nft_drv *d, char ***names, size_t *n)
+{
+	struct nft_sock s;
+	int err = nft_sock_open(&s);
+
+	*names = NULL;
+	*n = 0;
+	if (!err)
+		err = nft_marked_tables(&s, d->table, names, n);
+	nft_sock_close(&s);
+	return err;
+}
+
+static int remove_renamed(struct nft_drv *d, const char *router, unsigned flags)
+{
+	char **names;
+	size_t n;
+	int err = marked_here(d, &names, &n);
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = remove_table(d, router, names[i], "; vxcloud's, under a former table setting",
+				   flags);
+	if (names)
+		nat_strv_free(names, n);
 	return err;
 }
 
@@ -557,11 +628,9 @@ static int nft_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 	if (err)
 		return d->svc->error(d->ctx, err, "router %s: cannot enter namespace %s: %s",
 				     obj->name, ns, strerror(-err));
-	for (int i = 0;; i++) {
-		err = remove_here(d, obj->name, flags);
-		if (err != -ERESTART || i >= d->retries)
-			break;
-	}
+	err = remove_table(d, obj->name, d->table, "", flags);
+	if (!err)
+		err = remove_renamed(d, obj->name, flags);
 	nat_ns_leave(d->svc, d->ctx, saved);
 	if (err)
 		return d->svc->error(d->ctx, err, "router %s: cannot remove table ip %s: %s",

@@ -94,17 +94,19 @@ void nft_cache_forget(const char *dir, const char *router)
 	free(p);
 }
 
-void nft_cache_save(const struct nft_cache *c, const char *dir, const char *table)
+/* FNV-1a 64 over the file's body: a flipped byte, a truncation or an
+ * edit makes the file unusable rather than trusted. */
+static uint64_t body_sum(const char *p, size_t n)
 {
-	char boot[64], *path = path_of(dir, c->router, ""), *tmp = path_of(dir, c->router, ".tmp");
-	FILE *f = NULL;
-	int ok = 0;
+	uint64_t h = 1469598103934665603ULL;
 
-	if (!path || !tmp || !c->valid || boot_id(boot) < 0)
-		goto out;
-	f = fopen(tmp, "we");
-	if (!f)
-		goto out;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void write_body(FILE *f, const struct nft_cache *c, const char *boot, const char *table)
+{
 	fprintf(f, "%s\nboot %s\ntable %s\ncookie %" PRIu64 " genid %" PRIu32
 		" external %" PRIu32 "\n", STATE_MAGIC, boot, table, c->cookie, c->genid,
 		c->index.external);
@@ -115,13 +117,49 @@ void nft_cache_save(const struct nft_cache *c, const char *dir, const char *tabl
 				c->cur.chain[i].rules[j].comment);
 	}
 	fprintf(f, "fips %zu\n", c->index.n);
-	ok = fwrite(c->index.dnat, sizeof(*c->index.dnat), c->index.n, f) == c->index.n;
+	fwrite(c->index.dnat, sizeof(*c->index.dnat), c->index.n, f);
+}
+
+/* A fresh temporary file, never opened through a planted symlink. */
+static FILE *create_tmp(const char *tmp)
+{
+	int fd;
+	FILE *f;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w")))
+		close(fd);
+	return f;
+}
+
+void nft_cache_save(const struct nft_cache *c, const char *dir, const char *table)
+{
+	char boot[64], *path = path_of(dir, c->router, ""), *tmp = path_of(dir, c->router, ".tmp");
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = NULL, *m = NULL;
+	int ok = 0;
+
+	if (!path || !tmp || !c->valid || boot_id(boot) < 0 || !(m = open_memstream(&body, &len)))
+		goto out;
+	write_body(m, c, boot, table);
+	if (fclose(m) != 0 || !body)
+		goto out;
+	f = create_tmp(tmp);
+	if (!f)
+		goto out;
+	ok = fwrite(body, 1, len, f) == len;
+	/* The body ends in binary data: the sum goes on a line of its own. */
+	ok = fprintf(f, "\nsum %016" PRIx64 "\n", body_sum(body, len)) > 0 && ok;
 	ok = !fclose(f) && ok;
-	f = NULL;
 	ok = ok && rename(tmp, path) == 0;
 out:
 	if (!ok && tmp)
 		unlink(tmp);
+	free(body);
 	free(path);
 	free(tmp);
 }
@@ -179,17 +217,68 @@ static int read_fips(FILE *f, struct nft_cache *c)
 	return 0;
 }
 
-void nft_cache_load(struct nft_cache *c, const char *dir, const char *table)
+/* The whole file, its "sum" line checked and cut off; -EBADMSG when it
+ * does not match, -ENOENT when there is no file. */
+static int read_checked(const char *path, char **body, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t cap = 0, n = 0;
+	char *buf = NULL, *last;
+	uint64_t want;
+	ssize_t got;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EBADMSG;
+	for (;;) {
+		if (n == cap) {
+			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap ? 2 * cap : 4096);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap = cap ? 2 * cap : 4096;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (!buf || n < 22 || buf[n - 1] != '\n')
+		goto bad;
+	last = buf + n - 22; /* "\nsum " + 16 hex digits + "\n" */
+	if (memcmp(last, "\nsum ", 5) || sscanf(last + 5, "%16" SCNx64, &want) != 1 ||
+	    body_sum(buf, (size_t)(last - buf)) != want)
+		goto bad;
+	*body = buf;
+	*len = (size_t)(last - buf);
+	return 0;
+bad:
+	free(buf);
+	return -EBADMSG;
+}
+
+int nft_cache_load(struct nft_cache *c, const char *dir, const char *table)
 {
 	char *path = path_of(dir, c->router, ""), boot[64], line[512], want[600];
-	FILE *f = path ? fopen(path, "re") : NULL;
-	int err = -EINVAL;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int err = path ? read_checked(path, &body, &len) : -ENOMEM;
 
 	free(path);
-	if (!f)
-		return;
+	if (err < 0)
+		return err;
+	f = fmemopen(body, len, "r");
+	if (!f) {
+		free(body);
+		return -ENOMEM;
+	}
 	nft_cache_invalidate(c);
 	nat_index_free(&c->index);
+	err = -ESTALE;
 	if (boot_id(boot) < 0 || !fgets(line, sizeof(line), f) || strcmp(line, STATE_MAGIC "\n"))
 		goto out;
 	snprintf(want, sizeof(want), "boot %s\n", boot);
@@ -198,6 +287,7 @@ void nft_cache_load(struct nft_cache *c, const char *dir, const char *table)
 	snprintf(want, sizeof(want), "table %s\n", table);
 	if (!fgets(line, sizeof(line), f) || strcmp(line, want))
 		goto out;
+	err = -EBADMSG;
 	if (fscanf(f, "cookie %" SCNu64 " genid %" SCNu32 " external %" SCNu32 "\n", &c->cookie,
 		   &c->genid, &c->index.external) != 3)
 		goto out;
@@ -208,12 +298,14 @@ void nft_cache_load(struct nft_cache *c, const char *dir, const char *table)
 		err = read_fips(f, c);
 out:
 	fclose(f);
+	free(body);
 	if (err) {
 		nft_cache_invalidate(c);
 		nat_index_free(&c->index);
-		return;
+		return err == -ENOMEM ? err : (err == -ESTALE ? err : -EBADMSG);
 	}
 	c->cur.table = c->cur.sane = 1;
 	c->cur.external = c->index.external;
 	c->valid = 1;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* Reads what our table holds in the current namespace. Only our own table
- * is asked for, by name: foreign tables are never read. */
+ * is asked for, by name: foreign tables are never read (beyond the table
+ * headers, to find tables carrying our mark under another name). */
 #include "config.h"
 
 #include <netinet/in.h> /* before any linux/ header */
@@ -79,6 +80,62 @@ int nft_read_table(struct nft_sock *s, const char *table, int *exists)
 
 	*exists = ti.found;
 	return err;
+}
+
+struct marked {
+	const char *keep;
+	char **v;
+	size_t n, cap;
+	int err;
+};
+
+static int marked_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct marked *m = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const char *name;
+	const void *ud;
+	uint32_t len = 0;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    (name = nftnl_table_get_str(t, NFTNL_TABLE_NAME)) && strcmp(name, m->keep) &&
+	    (ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len)) &&
+	    len == sizeof(NFT_TABLE_MARK) && !memcmp(ud, NFT_TABLE_MARK, len)) {
+		char **v = m->n + 2 > m->cap ? realloc(m->v, (m->cap + 8) * sizeof(*v)) : m->v;
+
+		if (v && m->n + 2 > m->cap)
+			m->cap += 8;
+		if (!v || !(v[m->n] = strdup(name)))
+			m->err = -ENOMEM;
+		else
+			v[++m->n] = NULL;
+		if (v)
+			m->v = v;
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+int nft_marked_tables(struct nft_sock *s, const char *keep, char ***names, size_t *n)
+{
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = get_hdr(s, buf, NFT_MSG_GETTABLE, NLM_F_DUMP);
+	struct marked m = { .keep = keep };
+	int err = nft_sock_query(s, nlh, marked_cb, &m);
+
+	if (!err)
+		err = m.err;
+	if (err) {
+		for (size_t i = 0; i < m.n; i++)
+			free(m.v[i]);
+		free(m.v);
+		return err;
+	}
+	*names = m.v;
+	*n = m.n;
+	return 0;
 }
 
 /* ---- chains and maps ------------------------------------------------ */

@@ -393,6 +393,11 @@ static int put_table(struct nft_batch *b, const char *table, uint16_t type, uint
 		return -ENOMEM;
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	/* The ownership mark: a table of ours is found again under any name
+	 * (the table setting renamed). */
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, NFT_TABLE_MARK,
+				     sizeof(NFT_TABLE_MARK));
 	nlh = cmd(b, type, flags, 1024);
 	if (nlh) {
 		nftnl_table_nlmsg_build_payload(nlh, t);

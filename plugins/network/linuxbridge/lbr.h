@@ -58,7 +58,13 @@ int lbr_sock_open(struct nl_sock **out);  /* NETLINK_ROUTE in the current netns 
 int lbr_link_get(struct nl_sock *sk, const char *name, struct rtnl_link **out);
 const char *lbr_link_kind(struct rtnl_link *l);   /* "bridge", "vxlan", "" */
 int lbr_link_has_alias(struct rtnl_link *l, const char *alias);
-/* An existing link named like one of ours must carry our mark. */
+/* Without an alias and with the birth MAC vxc_link_birth_mac() gives its
+ * name on this host: created by a run killed before it set the alias. */
+int lbr_link_is_newborn(struct lbr *p, struct rtnl_link *l);
+/* Puts that MAC into a creating request. */
+void lbr_link_set_birth_mac(struct lbr *p, struct rtnl_link *l, const char *name);
+/* An existing link named like one of ours must carry our mark, or be a
+ * newborn of ours (then 0 too: the caller's fix sets the alias). */
 int lbr_link_claim(struct lbr *p, const char *who, struct rtnl_link *l, const char *alias);
 
 /* The state a link should be in; fields left 0/NULL are not checked. */

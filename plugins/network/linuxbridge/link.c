@@ -74,12 +74,40 @@ int lbr_link_has_alias(struct rtnl_link *l, const char *alias)
 	return a && !strcmp(a, alias);
 }
 
+int lbr_link_is_newborn(struct lbr *p, struct rtnl_link *l)
+{
+	const char *a = rtnl_link_get_ifalias(l);
+	const char *name = rtnl_link_get_name(l);
+	struct nl_addr *mac = rtnl_link_get_addr(l);
+	struct vxc_mac birth;
+
+	if ((a && *a) || !name)
+		return 0;
+	vxc_link_birth_mac(p->svc->host_name(p->ctx), name, &birth);
+	return mac && nl_addr_get_len(mac) == 6 &&
+	       !memcmp(nl_addr_get_binary_addr(mac), birth.b, 6);
+}
+
+void lbr_link_set_birth_mac(struct lbr *p, struct rtnl_link *l, const char *name)
+{
+	struct vxc_mac birth;
+
+	vxc_link_birth_mac(p->svc->host_name(p->ctx), name, &birth);
+	lbr_link_set_mac(l, birth.b);
+}
+
 int lbr_link_claim(struct lbr *p, const char *who, struct rtnl_link *l, const char *alias)
 {
 	const char *a = rtnl_link_get_ifalias(l);
 
 	if (a && !strcmp(a, alias))
 		return 0;
+	if (lbr_link_is_newborn(p, l)) {
+		lbr_log(p, VXC_LOG_WARN, "%s: interface %s has vxcloud's creation MAC but no "
+			"alias (a run was interrupted right after creating it); claiming it",
+			who, rtnl_link_get_name(l));
+		return 0; /* the caller's fix sets the alias */
+	}
 	if (a && !strncmp(a, VXC_OWNER_MARK, strlen(VXC_OWNER_MARK)))
 		return lbr_error(p, -EEXIST,
 				 "%s: interface %s belongs to another vxcloud object (alias '%s', "
@@ -208,6 +236,7 @@ int lbr_bridge_create(struct lbr *p, struct nl_sock *sk, const char *who, const 
 	if (!l)
 		return lbr_error(p, -ENOMEM, "%s: out of memory", who);
 	rtnl_link_set_name(l, name);
+	lbr_link_set_birth_mac(p, l, name);
 	err = rtnl_link_set_type(l, "bridge");
 	if (err < 0) {
 		rtnl_link_put(l);
@@ -218,7 +247,8 @@ int lbr_bridge_create(struct lbr *p, struct nl_sock *sk, const char *who, const 
 	rtnl_link_put(l);
 	if (err < 0)
 		return err;
-	/* The kernel takes no alias on RTM_NEWLINK create: set it next. */
+	/* The kernel takes no alias on RTM_NEWLINK create: set it next (the
+	 * birth MAC marks the bridge in between). */
 	err = lbr_link_fix(p, sk, who, *out, &w, 0, 1);
 	if (err < 0) {
 		rtnl_link_put(*out);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <netlink/cache.h>
 #include <netlink/route/link.h>
@@ -31,6 +32,33 @@ int lbr_links_foreach(struct lbr *p, struct nl_sock *sk, lbr_link_fn fn, void *a
 int lbr_link_owner(struct rtnl_link *l, char kind[LBR_KIND_MAX], char name[LBR_NAME_MAX])
 {
 	return lbr_alias_parse(rtnl_link_get_ifalias(l), kind, LBR_KIND_MAX, name, LBR_NAME_MAX);
+}
+
+/* A newborn link (lbr_link_is_newborn) has no mark yet: its owner follows
+ * from the names vxcloud gives (core/spec_model.c). Router ports (rp-*)
+ * and instance NICs (vi-*) go with their namespaces. */
+int lbr_link_owner_any(struct lbr *p, struct rtnl_link *l, char kind[LBR_KIND_MAX],
+		       char name[LBR_NAME_MAX])
+{
+	const char *n = rtnl_link_get_name(l);
+
+	if (lbr_link_owner(l, kind, name) == 0)
+		return 0;
+	if (!n || !lbr_link_is_newborn(p, l))
+		return -EINVAL;
+	if ((!strncmp(n, "vb-", 3) || !strncmp(n, "vx-", 3)) && n[3]) {
+		snprintf(kind, LBR_KIND_MAX, "network");
+		snprintf(name, LBR_NAME_MAX, "%s", n + 3);
+	} else if (!strncmp(n, "rg-", 3) && n[3]) {
+		snprintf(kind, LBR_KIND_MAX, "router");
+		snprintf(name, LBR_NAME_MAX, "%s", n + 3);
+	} else if (!strcmp(lbr_link_kind(l), "bridge")) {
+		snprintf(kind, LBR_KIND_MAX, "provider");
+		snprintf(name, LBR_NAME_MAX, "%s", n);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int lbr_link_is_ours(struct rtnl_link *l)

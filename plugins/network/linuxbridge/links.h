@@ -15,6 +15,9 @@ typedef int (*lbr_link_fn)(struct lbr *p, struct rtnl_link *l, struct nl_cache *
 int lbr_links_foreach(struct lbr *p, struct nl_sock *sk, lbr_link_fn fn, void *arg);
 /* The kind and name from a link's ownership mark; -EINVAL if not ours. */
 int lbr_link_owner(struct rtnl_link *l, char kind[LBR_KIND_MAX], char name[LBR_NAME_MAX]);
+/* The same, also for a newborn link of ours (created, not yet marked). */
+int lbr_link_owner_any(struct lbr *p, struct rtnl_link *l, char kind[LBR_KIND_MAX],
+		       char name[LBR_NAME_MAX]);
 /* Whether the link carries vxcloud's mark (any kind). */
 int lbr_link_is_ours(struct rtnl_link *l);
 /* Takes every port off a bridge (reported as "who: IF: leave its bridge")

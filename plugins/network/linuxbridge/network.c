@@ -103,6 +103,7 @@ static int vxlan_create(struct lbr *p, const char *who, const struct vxc_network
 		return lbr_error(p, -ENOMEM, "%s: out of memory", who);
 	}
 	rtnl_link_set_name(l, net->vxlan_if);
+	lbr_link_set_birth_mac(p, l, net->vxlan_if);
 	rtnl_link_vxlan_set_id(l, net->vni);
 	rtnl_link_vxlan_set_local(l, local);
 	rtnl_link_vxlan_set_port(l, p->vxlan_port);

@@ -29,7 +29,7 @@ static int remove_stale(struct lbr *p, struct rtnl_link *l, struct nl_cache *cac
 	int err;
 
 	(void)cache;
-	if (lbr_link_owner(l, kind, name) < 0 || strcmp(kind, "provider") ||
+	if (lbr_link_owner_any(p, l, kind, name) < 0 || strcmp(kind, "provider") ||
 	    !strcmp(rtnl_link_get_name(l), s->keep))
 		return 0;
 	err = lbr_bridge_release_ports(p, "provider", rtnl_link_get_ifindex(l), 0, s->flags);
@@ -80,9 +80,18 @@ static int ensure_bridge(struct lbr *p, const struct vxc_provider *pv, unsigned 
 	} else if (strcmp(lbr_link_kind(l), "bridge")) {
 		err = lbr_error(p, -EEXIST, "provider: %s exists and is a %s link, not a bridge",
 				pv->bridge, lbr_link_kind(l));
+	} else if (lbr_link_is_newborn(p, l)) {
+		/* Ours, made by a run killed before the alias: not adopted. */
+		lbr_log(p, VXC_LOG_WARN, "provider: bridge %s has vxcloud's creation MAC but no "
+			"alias (a run was interrupted right after creating it); claiming it",
+			pv->bridge);
+		w.alias = alias;
+		created = -1;
 	}
 	if (!err)
 		err = note_adoption(p, pv, created ? NULL : l, alias, flags);
+	if (created < 0)
+		created = 0;
 	if (!err) {
 		snprintf(who, sizeof(who), "provider: %s", pv->bridge);
 		err = lbr_link_fix(p, p->sk, who, l, &w, flags, created);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,35 @@ static int rec_path(struct lbr *p, const char *file, char path[PATH_MAX])
 	return 0;
 }
 
+/* Records are files vxcloud wrote: a symlink planted in the state
+ * directory is never followed, for reading or writing. */
+static FILE *fopen_nofollow(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "r")))
+		close(fd);
+	return f;
+}
+
+/* A fresh file: whatever had the temporary name goes first. */
+static FILE *fcreate_nofollow(const char *path)
+{
+	int fd;
+	FILE *f;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w")))
+		close(fd);
+	return f;
+}
+
 /* 1 and the first line in buf, 0 when the file does not exist. */
 static int rec_read(struct lbr *p, const char *file, char *buf, size_t size)
 {
@@ -34,7 +64,7 @@ static int rec_read(struct lbr *p, const char *file, char *buf, size_t size)
 
 	if (err < 0)
 		return err;
-	f = fopen(path, "re");
+	f = fopen_nofollow(path);
 	if (!f && errno == ENOENT)
 		return 0;
 	if (!f)
@@ -54,7 +84,7 @@ static int rec_write(struct lbr *p, const char *file, const char *line)
 	if (err < 0)
 		return err;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "we");
+	f = fcreate_nofollow(tmp);
 	if (!f)
 		return lbr_error(p, -errno, "provider: cannot write %s: %s", tmp, strerror(errno));
 	err = fputs(line, f) < 0 || fflush(f) || fsync(fileno(f)) ? -errno : 0;
@@ -91,9 +121,16 @@ int lbr_uplink_rec_read(struct lbr *p, struct lbr_uplink_rec *r)
 		return err;
 	memset(r, 0, sizeof(*r));
 	if (sscanf(line, "%15s %u %15s %d", r->name, &r->mtu, r->bridge, &r->joined) != 4 ||
-	    !r->mtu)
-		return lbr_error(p, -EINVAL, "provider: record %s is damaged: '%.60s'",
-				 UPLINK_FILE, line);
+	    !r->mtu || r->mtu > 65535 || (r->joined != 0 && r->joined != 1)) {
+		char why[96];
+
+		line[strcspn(line, "\n")] = '\0';
+		for (char *c = line; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '?'; /* the message stays one printable line */
+		snprintf(why, sizeof(why), "'%.60s'", line);
+		return lbr_uplink_rec_rebuild(p, why, r);
+	}
 	return 1;
 }
 
@@ -117,8 +154,14 @@ int lbr_adopted_read(struct lbr *p, char bridge[VXC_IFNAMSIZ])
 
 	if (err <= 0)
 		return err;
-	if (sscanf(line, "%15s", bridge) != 1)
-		return lbr_error(p, -EINVAL, "provider: record %s is damaged", BRIDGE_FILE);
+	if (sscanf(line, "%15s", bridge) != 1) {
+		/* Only tells destroy to keep a bridge it would not delete anyway
+		 * (an adopted bridge carries no mark). */
+		lbr_log(p, VXC_LOG_WARN, "provider: record %s is damaged; forgetting it",
+			BRIDGE_FILE);
+		err = lbr_adopted_forget(p);
+		return err < 0 ? err : 0;
+	}
 	return 1;
 }
 

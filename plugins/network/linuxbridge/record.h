@@ -20,6 +20,9 @@ struct lbr_uplink_rec {
 int lbr_uplink_rec_read(struct lbr *p, struct lbr_uplink_rec *r);
 int lbr_uplink_rec_write(struct lbr *p, const struct lbr_uplink_rec *r);
 int lbr_uplink_rec_forget(struct lbr *p);
+/* recover.c: a damaged uplink record (why: what was wrong) rebuilt from the
+ * kernel, warned: 1 and *r (written back), 0 when nothing is to be found. */
+int lbr_uplink_rec_rebuild(struct lbr *p, const char *why, struct lbr_uplink_rec *r);
 /* Undoes what the record says vxcloud did to its uplink: it leaves the
  * bridge vxcloud put it in and gets its MTU back; then the record goes.
  * *ifindex: the uplink's (0 when it is gone or there is no record). */

@@ -33,6 +33,7 @@ static int pair_create(struct lbr *p, const char *who, const struct lbr_inside *
 		return lbr_error(p, -ENOMEM, "%s: out of memory", who);
 	peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(l, rp->host_if);
+	lbr_link_set_birth_mac(p, l, rp->host_if);
 	rtnl_link_set_mtu(l, rp->mtu);
 	rtnl_link_set_name(peer, rp->peer_if);
 	rtnl_link_set_mtu(peer, rp->mtu);
@@ -91,6 +92,21 @@ static int pair_clear(struct lbr *p, const char *who, const struct lbr_inside *i
 	return err;
 }
 
+/* A port made by a build that did not mark links yet: no alias, and its
+ * peer is inside the router namespace vxcloud made. Claimed (the fix below
+ * sets the alias). */
+static int older_build_port(struct lbr *p, const char *who, struct rtnl_link *host,
+			    struct rtnl_link *peer)
+{
+	const char *a = rtnl_link_get_ifalias(host);
+
+	if ((a && *a) || !pair_ok(host, peer))
+		return 0;
+	lbr_log(p, VXC_LOG_WARN, "%s: interface %s has no alias but its peer is in the router's "
+		"namespace; claiming it", who, rtnl_link_get_name(host));
+	return 1;
+}
+
 int lbr_rport_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
 		     const struct lbr_rport *rp, unsigned flags, int *peer_ifindex)
 {
@@ -104,7 +120,7 @@ int lbr_rport_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr
 	snprintf(who, sizeof(who), "router %s: port %s", r->name, rp->host_if);
 	lbr_alias(alias, "router", r->name);
 	err = pair_get(p, who, in, rp, &host, &peer);
-	if (!err && host)
+	if (!err && host && !older_build_port(p, who, host, peer))
 		err = lbr_link_claim(p, who, host, alias);
 	if (err < 0)
 		goto out;
