@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netlink/route/link.h>
 
 #include "driver.h"
 
@@ -66,6 +67,38 @@ static int add_records(struct netns_drv *d, struct names *s)
 	return 0;
 }
 
+/* A host end carrying an instance's mark names it too: a run killed after
+ * deleting the namespace, before the kernel took the veth along, leaves
+ * only the veth behind. */
+static int add_marked_veths(struct netns_drv *d, struct names *s)
+{
+	static const char mark[] = VXC_OWNER_MARK "instance:";
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache = NULL;
+	int r;
+
+	if (!sk)
+		return d->svc->error(d->ctx, -ENOMEM, "list: out of memory");
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r == 0)
+		r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return d->svc->error(d->ctx, -EIO, "list: link dump: %s", nl_geterror(r));
+	}
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(l), *alias = rtnl_link_get_ifalias(l);
+
+		if (name && alias && !strncmp(name, HOST_IF_PREFIX, strlen(HOST_IF_PREFIX)) &&
+		    !strncmp(alias, mark, strlen(mark)) && alias[strlen(mark)])
+			names_add(s, alias + strlen(mark));
+	}
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return 0;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -80,6 +113,8 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 	r = d->svc->netns_list(d->ctx, NETNS_PREFIX, add_netns, &s);
 	if (r == 0)
 		r = add_records(d, &s);
+	if (r == 0)
+		r = add_marked_veths(d, &s);
 	if (r == 0 && s.oom)
 		r = d->svc->error(d->ctx, -ENOMEM, "list: out of memory");
 	if (r == 0) {
