@@ -4,7 +4,9 @@
 # `pkg-config vxcloud`, install it, and have the installed vxcloud load it.
 set -euo pipefail
 src=${VXC_TOP_SRCDIR:?} build=${VXC_TOP_BUILDDIR:?}
-dest=$(mktemp -d /tmp/vxc-contrib-XXXXXX)
+# In the build tree, not /tmp: the loader refuses plugins below a directory
+# that others can write.
+dest=$(mktemp -d "$build/vxc-contrib-XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 chmod 0755 "$dest"
 
