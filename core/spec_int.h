@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cfgread.h"
 #include "spec.h"
 
 #define SP_PATHSZ 128
@@ -160,6 +161,7 @@ struct sp_msg {
 
 struct sp {
 	const char *file;     /* name for messages when libconfig has none */
+	struct vxc_cfg_text *cfg; /* the text scanned: integers libconfig wrapped */
 	struct sp_msg *msgs;
 	size_t n_err, cap_msgs;
 	struct sp_host *hosts;

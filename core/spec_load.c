@@ -160,17 +160,39 @@ void sp_fini(struct sp *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
+/* Integers libconfig could not hold that no reader claimed (say, in an
+ * unknown setting) are problems all the same. */
+static void unclaimed_ints(struct sp *sp)
+{
+	struct vxc_cfg_text *t = sp->cfg;
+
+	for (size_t i = 0; i < t->n_bad; i++) {
+		struct vxc_cfg_bad_int *b = &t->bad[i];
+		struct sp_obj at = { .cs = NULL };
+
+		if (b->claimed_by)
+			continue;
+		snprintf(at.path, sizeof(at.path), "%s", b->name);
+		sp_err(sp, &at, NULL, "%s does not fit in %s bits; no setting takes a number that "
+		       "large", b->text, strchr(b->text, 'L') ? "64" : "32");
+		sp->msgs[sp->n_err - 1].line = b->line;
+		if (b->file)
+			sp->msgs[sp->n_err - 1].file = b->file;
+	}
+}
+
 /* Runs the steps over a parsed config; the model is built only from a spec
  * without a single problem. */
-static int load_config(config_t *cfg, const char *name, struct vxc_spec **out,
-		       struct vxc_diag *diag)
+static int load_config(config_t *cfg, const char *name, struct vxc_cfg_text *text,
+		       struct vxc_spec **out, struct vxc_diag *diag)
 {
-	struct sp sp = { .file = name };
+	struct sp sp = { .file = name, .cfg = text };
 	int r = -EINVAL;
 
 	/* validation skips values that failed to parse, so both always run
 	 * and one pass reports everything */
 	sp_parse(&sp, config_root_setting(cfg));
+	unclaimed_ints(&sp);
 	sp_validate(&sp);
 	sp_flush(&sp, diag);
 	if (!sp.n_err) {
@@ -191,53 +213,59 @@ static void syntax_error(const config_t *cfg, const char *name, struct vxc_diag 
 		     config_error_text(cfg) ? config_error_text(cfg) : "unreadable");
 }
 
+/* Parses the scanned text; @include files are looked for in include_dir. */
+static int load_text(struct vxc_cfg_text *t, const char *name, const char *include_dir,
+		     struct vxc_spec **out, struct vxc_diag *diag)
+{
+	config_t cfg;
+	int r;
+
+	config_init(&cfg);
+	if (include_dir)
+		config_set_include_dir(&cfg, include_dir);
+	if (!config_read_string(&cfg, t->text)) {
+		syntax_error(&cfg, name, diag);
+		r = -EINVAL;
+	} else {
+		r = load_config(&cfg, name, t, out, diag);
+	}
+	config_destroy(&cfg);
+	return r;
+}
+
 int vxc_spec_load_buffer(const char *text, const char *name, struct vxc_spec **out,
 			 struct vxc_diag *diag)
 {
-	config_t cfg;
+	struct vxc_cfg_text t = { .text = (char *)text, .len = strlen(text) };
 	int r;
 
 	*out = NULL;
 	if (!name)
 		name = "<spec>";
-	config_init(&cfg);
-	if (!config_read_string(&cfg, text)) {
-		syntax_error(&cfg, name, diag);
-		config_destroy(&cfg);
-		return -EINVAL;
-	}
-	r = load_config(&cfg, name, out, diag);
-	config_destroy(&cfg);
+	r = vxc_cfg_scan(text, t.len, name, NULL, &t, diag);
+	if (!r)
+		r = load_text(&t, name, NULL, out, diag);
+	t.text = NULL;
+	vxc_cfg_text_free(&t);
 	return r;
 }
 
 int vxc_spec_load_file(const char *path, struct vxc_spec **out, struct vxc_diag *diag)
 {
+	struct vxc_cfg_text t;
 	char *dir;
-	config_t cfg;
-	FILE *f;
 	int r;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (!f) {
-		r = -errno;
-		vxc_diag_add(diag, path, 0, NULL, "cannot read the spec: %s", strerror(-r));
-		return r;
+	/* a regular file only, read once: what is scanned is what is parsed */
+	r = vxc_cfg_read(path, "spec", &t, diag);
+	if (!r) {
+		/* @include "x.conf" in a spec means next to the spec, not the cwd. */
+		dir = vxc_xstrdup(path);
+		r = load_text(&t, path, dirname(dir), out, diag);
+		free(dir);
 	}
-	fclose(f);
-	config_init(&cfg);
-	/* @include "x.conf" in a spec means next to the spec, not the cwd. */
-	dir = vxc_xstrdup(path);
-	config_set_include_dir(&cfg, dirname(dir));
-	if (!config_read_file(&cfg, path)) {
-		syntax_error(&cfg, path, diag);
-		r = -EINVAL;
-	} else {
-		r = load_config(&cfg, path, out, diag);
-	}
-	config_destroy(&cfg);
-	free(dir);
+	vxc_cfg_text_free(&t);
 	return r;
 }
 

@@ -167,11 +167,18 @@ bool sp_get_uint(struct sp *sp, const struct sp_obj *o, const char *key, long lo
 		     long long max, unsigned def, unsigned *out)
 {
 	const config_setting_t *m = sp_member(o, key, SP_INT);
+	const char *written;
 	long long v;
 
 	*out = def;
 	if (!m)
 		return !config_setting_get_member(o->cs, key);
+	/* libconfig wraps what does not fit; the literal tells the truth */
+	written = vxc_cfg_bad_int(sp->cfg, m);
+	if (written) {
+		sp_err(sp, o, key, "%s is out of range; use %lld..%lld", written, min, max);
+		return false;
+	}
 	v = config_setting_get_int64(m);
 	if (v < min || v > max) {
 		sp_err(sp, o, key, "%lld is out of range; use %lld..%lld", v, min, max);

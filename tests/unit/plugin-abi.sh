@@ -4,7 +4,9 @@
 set -uo pipefail
 build=${VXC_TOP_BUILDDIR:?}
 mapfile -t plugins < <(find "$build/plugins" -path '*/.libs/*.so' -type f | sort)
-dir=$(mktemp -d /tmp/vxc-abi-XXXXXX)
+# In the build tree: the loader refuses plugins below a directory others
+# can write, such as /tmp.
+dir=$(mktemp -d "$build/tests/unit/vxc-abi-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 chmod 0755 "$dir"
 n=0 fail=0
