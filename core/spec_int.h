@@ -151,6 +151,12 @@ struct sp_port {
 	struct vxc_mac mac;
 };
 
+/* Something to sort and compare: two keys and the index it came from. */
+struct dup_item {
+	uint64_t k1, k2;
+	size_t idx;
+};
+
 /* A message held back until the end, so they come out in line order. */
 struct sp_msg {
 	const char *file;
@@ -180,6 +186,12 @@ struct sp {
 	struct sp_port *ports;
 	size_t n_ports;
 	bool *holds; /* [host * n_nets + net]: the host holds the network */
+	/* validation's scratch: the load balancer whose listeners or members
+	 * are checked for duplicates, routers' external addresses sorted */
+	const struct sp_lb *cur_lb;
+	const struct sp_listener *cur_ls;
+	struct dup_item *externals;
+	size_t n_externals;
 };
 
 /* Messages. sp_err blames member `key` of o (its line when present, else the

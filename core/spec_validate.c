@@ -30,11 +30,6 @@ static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)
 
 /* ---- duplicates by sorting ------------------------------------------ */
 
-struct dup_item {
-	uint64_t k1, k2;
-	size_t idx;
-};
-
 static int dup_cmp(const void *pa, const void *pb)
 {
 	const struct dup_item *a = pa, *b = pb;
@@ -448,44 +443,56 @@ static void check_instances(struct sp_val *v)
 	}
 }
 
+static void dup_member(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_member *m = &sp->cur_ls->members[dup], *o = &sp->cur_ls->members[first];
+	char ip[VXC_IPSTR];
+
+	sp_err(sp, &m->o, NULL, "load balancer \"%s\": member %s:%u is listed twice (first at "
+	       "line %u); list it once", sp_nm(&sp->cur_lb->o), vxc_ip_str(m->m.addr, ip), m->m.port,
+	       line_of(&o->o, NULL));
+}
+
+/* Sorted, so 100,000 members cost no more than sorting them. */
 static void check_members(struct sp *sp, const struct sp_lb *lb, const struct sp_listener *ls)
 {
-	char ip[VXC_IPSTR];
+	struct dup_item *it = vxc_xcalloc(ls->n_members + 1, sizeof(*it));
+	size_t n = 0;
 
 	for (size_t i = 0; i < ls->n_members; i++) {
 		const struct sp_member *m = &ls->members[i];
 
-		for (size_t j = 0; m->o.parsed && m->ok && j < i; j++) {
-			const struct sp_member *o = &ls->members[j];
-
-			if (!o->o.parsed || !o->ok || o->m.addr.s_addr != m->m.addr.s_addr ||
-			    o->m.port != m->m.port)
-				continue;
-			sp_err(sp, &m->o, NULL, "load balancer \"%s\": member %s:%u is listed twice "
-			       "(first at line %u); list it once", sp_nm(&lb->o),
-			       vxc_ip_str(m->m.addr, ip), m->m.port, line_of(&o->o, NULL));
-			break;
-		}
+		if (m->o.parsed && m->ok)
+			it[n++] = (struct dup_item){ ntohl(m->m.addr.s_addr), m->m.port, i };
 	}
+	sp->cur_lb = lb;
+	sp->cur_ls = ls;
+	find_dups(sp, it, n, dup_member);
+}
+
+static void dup_listener(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_lb *lb = sp->cur_lb;
+	const struct sp_listener *ls = &lb->ls[dup];
+
+	sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by listener "
+	       "%zu (line %u); every listener needs its own port", sp_nm(&lb->o), ls->l.port,
+	       first, line_of(&lb->ls[first].o, "port"));
 }
 
 static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 {
-	for (size_t i = 0; i < lb->n_ls; i++) {
-		const struct sp_listener *ls = &lb->ls[i];
+	struct dup_item *it = vxc_xcalloc(lb->n_ls + 1, sizeof(*it));
+	size_t n = 0;
 
-		if (!ls->o.parsed)
-			continue;
-		for (size_t j = 0; ls->port_ok && j < i; j++) {
-			if (!lb->ls[j].o.parsed || !lb->ls[j].port_ok || lb->ls[j].l.port != ls->l.port)
-				continue;
-			sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by "
-			       "listener %zu (line %u); every listener needs its own port",
-			       sp_nm(&lb->o), ls->l.port, j, line_of(&lb->ls[j].o, "port"));
-			break;
-		}
-		check_members(sp, lb, ls);
-	}
+	for (size_t i = 0; i < lb->n_ls; i++)
+		if (lb->ls[i].o.parsed && lb->ls[i].port_ok)
+			it[n++] = (struct dup_item){ 0, lb->ls[i].l.port, i };
+	sp->cur_lb = lb;
+	find_dups(sp, it, n, dup_listener);
+	for (size_t i = 0; i < lb->n_ls; i++)
+		if (lb->ls[i].o.parsed)
+			check_members(sp, lb, &lb->ls[i]);
 }
 
 static void check_lbs(struct sp_val *v)
@@ -759,11 +766,44 @@ static void resolve_fip_router(struct sp_val *v, struct sp_fip *f)
 		       f->target.at.name, n->o.name, n->o.name);
 }
 
+/* Routers' external addresses, sorted once: each floating IP is then looked
+ * up instead of compared with every router. */
+static void index_externals(struct sp *sp)
+{
+	sp->externals = vxc_xcalloc(sp->n_routers + 1, sizeof(*sp->externals));
+	sp->n_externals = 0;
+	for (size_t i = 0; i < sp->n_routers; i++)
+		if (sp->routers[i].o.parsed && sp->routers[i].external_ok)
+			sp->externals[sp->n_externals++] = (struct dup_item){
+				ntohl(sp->routers[i].external.s_addr), 0, i };
+	qsort(sp->externals, sp->n_externals, sizeof(*sp->externals), dup_cmp);
+}
+
+/* The first router (in file order) whose external address is a, or NULL. */
+static const struct sp_router *router_with_external(const struct sp *sp, struct in_addr a)
+{
+	size_t lo = 0, hi = sp->n_externals;
+	uint64_t k = ntohl(a.s_addr);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sp->externals[mid].k1 < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sp->n_externals && sp->externals[lo].k1 == k)
+		return &sp->routers[sp->externals[lo].idx];
+	return NULL;
+}
+
 static void check_fip_addr(struct sp *sp, struct sp_fip *f)
 {
 	const struct sp_provider *pv = sp->prov;
 	char ip[VXC_IPSTR], a[VXC_IPSTR], b[VXC_IPSTR];
 	uint32_t h = ntohl(f->addr.s_addr);
+	const struct sp_router *r;
 
 	if (!pv || !f->addr_ok)
 		return;
@@ -774,17 +814,9 @@ static void check_fip_addr(struct sp *sp, struct sp_fip *f)
 	else if (pv->gateway_ok && f->addr.s_addr == pv->gateway.s_addr)
 		sp_err(sp, &f->o, f->addr_key, "floating IP %s is the provider gateway; pick another",
 		       ip);
-	else
-		for (size_t i = 0; i < sp->n_routers; i++) {
-			const struct sp_router *r = &sp->routers[i];
-
-			if (!r->o.parsed || !r->external_ok || r->external.s_addr != f->addr.s_addr)
-				continue;
-			sp_err(sp, &f->o, f->addr_key, "floating IP %s is the external address of "
-			       "router \"%s\" (line %u); pick another", ip, sp_nm(&r->o),
-			       line_of(&r->o, "external"));
-			break;
-		}
+	else if ((r = router_with_external(sp, f->addr)))
+		sp_err(sp, &f->o, f->addr_key, "floating IP %s is the external address of router "
+		       "\"%s\" (line %u); pick another", ip, sp_nm(&r->o), line_of(&r->o, "external"));
 }
 
 /* The one further down the file is the duplicate. */
@@ -829,6 +861,8 @@ static void check_fips(struct sp_val *v)
 	struct dup_item *it = vxc_xcalloc(sp->n_fips, sizeof(*it));
 	size_t na = 0, nt = 0;
 
+	index_externals(sp);
+
 	for (size_t i = 0; i < sp->n_fips; i++) {
 		struct sp_fip *f = &sp->fips[i];
 
@@ -847,6 +881,8 @@ static void check_fips(struct sp_val *v)
 	}
 	find_dups(sp, ia, na, dup_fip);
 	find_dups(sp, it, nt, dup_target);
+	free(sp->externals);
+	sp->externals = NULL;
 }
 
 void sp_validate(struct sp *sp)
