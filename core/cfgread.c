@@ -174,7 +174,7 @@ static void setting_starts(struct pass *p)
 {
 	struct level *l = top(p);
 
-	snprintf(p->setting, sizeof(p->setting), "%s", p->ident);
+	memcpy(p->setting, p->ident, sizeof(p->setting));
 	if (l->kind != '{')
 		return;
 	if (++l->items > VXC_CFG_MAX_KEYS && !l->reported) {
@@ -401,7 +401,10 @@ static void identifier(struct pass *p)
 	if ((n == 4 && !strncasecmp(p->text + s, "true", 4)) ||
 	    (n == 5 && !strncasecmp(p->text + s, "false", 5)))
 		value_starts(p);
-	snprintf(p->ident, sizeof(p->ident), "%.*s", (int)(n < 63 ? n : 63), p->text + s);
+	if (n > sizeof(p->ident) - 1)
+		n = sizeof(p->ident) - 1;
+	memcpy(p->ident, p->text + s, n);
+	p->ident[n] = '\0';
 }
 
 static bool is_number_start(const struct pass *p)
