@@ -200,6 +200,31 @@ static const struct sp_key instance_keys[] = {
 	{ NULL, 0, false, NULL },
 };
 
+/* What every compute driver can run and record: see VXC_PROGRAM_MAX. */
+static bool program_name_ok(struct sp *sp, const struct sp_obj *eo, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n) {
+		sp_err(sp, eo, NULL, "the program name is empty; give the program to run, e.g. "
+		       "command = [ \"httpd\", \"-f\" ]");
+		return false;
+	}
+	if (n > VXC_PROGRAM_MAX) {
+		sp_err(sp, eo, NULL, "the program name is %zu bytes; at most %d", n,
+		       VXC_PROGRAM_MAX);
+		return false;
+	}
+	for (const char *c = s; *c; c++)
+		if (!isgraph((unsigned char)*c)) {
+			sp_err(sp, eo, NULL, "the program name holds a %s at byte %zu; put "
+			       "arguments in the next elements: [ \"prog\", \"arg\" ]",
+			       *c == ' ' ? "blank" : "control character", (size_t)(c - s) + 1);
+			return false;
+		}
+	return true;
+}
+
 static void parse_command(struct sp *sp, struct sp_instance *in)
 {
 	const config_setting_t *l = sp_member(&in->o, "command", SP_STRS);
@@ -219,6 +244,10 @@ static void parse_command(struct sp *sp, struct sp_instance *in)
 
 		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
 			in->command[i] = config_setting_get_string(e);
+			if (i)
+				continue;
+			sp_elem_obj(&eo, &in->o, e, "command", i);
+			ok = program_name_ok(sp, &eo, in->command[i]) && ok;
 			continue;
 		}
 		sp_elem_obj(&eo, &in->o, e, "command", i);
