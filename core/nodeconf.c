@@ -9,6 +9,7 @@
 
 #include "cfgread.h"
 #include "nodeconf.h"
+#include "syspath.h"
 #include "util.h"
 
 static const char *const role_names[VXC_ROLE_COUNT] = {
@@ -97,9 +98,17 @@ static void check_path(struct vxc_nodeconf *nc, const char *key, const char *val
 {
 	config_setting_t *s = config_lookup(&nc->cfg, key);
 
+	const char *why;
+
 	if (s && value && value[0] != '/')
 		vxc_diag_add(d, nc->path, config_setting_source_line(s), key,
 			     "'%s' is not an absolute path", value);
+	else if (s && value && strcmp(key, "plugin_dir") && (why = vxc_system_path(value)))
+		vxc_diag_add(d, nc->path, config_setting_source_line(s), key,
+			     "'%s' is %s; vxcloud makes files and mounts there: give a directory "
+			     "of its own, e.g. %s", value, why,
+			     !strcmp(key, "netns_dir") ? VXC_DEFAULT_NETNS_DIR
+						       : VXC_DEFAULT_STATE_DIR);
 }
 
 int vxc_driver_name_valid(const char *s)
