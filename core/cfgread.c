@@ -28,6 +28,7 @@ struct level {
 	unsigned long items; /* settings of a group, elements of a list */
 	bool expect;         /* a list waits for its next element */
 	bool reported;
+	char name[64];       /* the setting whose value it is, or "" */
 };
 
 struct scan {
@@ -165,7 +166,7 @@ static void value_starts(struct pass *p)
 	if (++l->items > VXC_CFG_MAX_ELEMS && !l->reported) {
 		l->reported = true;
 		scan_err(p, p->line, "%s%shas more than %u elements; a list or array holds at "
-			 "most %u", p->setting, p->setting[0] ? ": " : "", VXC_CFG_MAX_ELEMS,
+			 "most %u", l->name, l->name[0] ? ": " : "", VXC_CFG_MAX_ELEMS,
 			 VXC_CFG_MAX_ELEMS);
 	}
 }
@@ -193,6 +194,7 @@ static bool open_level(struct pass *p, char kind)
 		return false;
 	}
 	p->lv[++p->depth] = (struct level){ .kind = kind, .expect = kind != '{' };
+	memcpy(p->lv[p->depth].name, p->setting, sizeof(p->setting));
 	p->setting[0] = '\0';
 	return true;
 }
@@ -497,6 +499,16 @@ static void scan_file(struct scan *sc, const char *text, size_t len, const char 
 	p->line = 1;
 	p->lv[0].kind = '{';
 	sc->bytes += len;
+	/* libconfig would stop reading at a NUL and take the rest as missing */
+	if (memchr(text, '\0', len)) {
+		const char *nul = memchr(text, '\0', len);
+
+		for (const char *c = text; c < nul; c++)
+			p->line += *c == '\n';
+		scan_err(p, p->line, "a NUL byte; the file is not text");
+		free(p);
+		return;
+	}
 	while (p->i < p->len && token(p))
 		;
 	free(p);
