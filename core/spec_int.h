@@ -21,6 +21,7 @@
 #include "spec.h"
 
 #define SP_PATHSZ 128
+#define SP_KEYS_MAX 12   /* most settings any object's key table knows */
 #define SP_NAME_MAX 12   /* longest network/router/instance/LB name */
 #define SP_MTU_MIN 576
 #define SP_MTU_MAX 9000
@@ -29,8 +30,14 @@
 /* Where something sits in the spec: its setting (for the line) and its
  * field path (for the message). name is the object's name, or for a
  * reference the name referred to; NULL when missing or not a string. */
+struct sp_key;
+
 struct sp_obj {
 	const config_setting_t *cs;
+	/* after sp_check_keys: its members by index in keys, so reading them
+	 * needs no search of the group (a third of parsing 10,000 objects) */
+	const struct sp_key *keys;
+	const config_setting_t *by_key[SP_KEYS_MAX];
 	char path[SP_PATHSZ];
 	const char *name;
 	bool parsed; /* a group whose settings were read; the checks skip others */
@@ -231,8 +238,10 @@ void sp_child_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting
 void sp_elem_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting_t *cs,
 		 const char *key, size_t i);
 /* Unknown keys (with a suggestion), wrong types, missing required keys. */
-void sp_check_keys(struct sp *sp, const struct sp_obj *o, const char *what,
+void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 		   const struct sp_key *keys);
+/* Member key of o of any type, or NULL. */
+const config_setting_t *sp_setting(const struct sp_obj *o, const char *key);
 /* A member of the wanted type, or NULL (absent or wrong type). */
 const config_setting_t *sp_member(const struct sp_obj *o, const char *key, enum sp_type t);
 const char *sp_get_str(const struct sp_obj *o, const char *key);

@@ -63,7 +63,7 @@ static void parse_range(struct sp *sp, struct sp_provider *pv)
 		if (pv->cidr_ok) {
 			pv->first.s_addr = htonl(ntohl(sp_net_addr(&pv->cidr).s_addr) + 1);
 			pv->last.s_addr = htonl(ntohl(sp_bcast_addr(&pv->cidr).s_addr) - 1);
-			pv->range_ok = !config_setting_get_member(pv->o.cs, "range");
+			pv->range_ok = !sp_setting(&pv->o, "range");
 		}
 		return;
 	}
@@ -128,14 +128,14 @@ static void parse_network(struct sp *sp, void *p)
 	n->vni_ok = sp_get_uint(sp, &n->o, "vni", 1, SP_VNI_MAX, 0, &vni) && vni;
 	n->vni = vni;
 	n->cidr_ok = sp_get_prefix(sp, &n->o, "cidr", &n->cidr);
-	if (config_setting_get_member(n->o.cs, "gateway")) {
+	if (sp_setting(&n->o, "gateway")) {
 		n->gateway_ok = sp_get_addr(sp, &n->o, "gateway", &n->gateway);
 	} else if (n->cidr_ok) {
 		/* the usual convention: the first host address */
 		n->gateway.s_addr = htonl(ntohl(n->cidr.addr.s_addr) + 1);
 		n->gateway_ok = true;
 	}
-	n->mtu_given = config_setting_get_member(n->o.cs, "mtu") != NULL;
+	n->mtu_given = sp_setting(&n->o, "mtu") != NULL;
 	sp_get_uint(sp, &n->o, "mtu", SP_MTU_MIN, SP_MTU_MAX, 0, &n->mtu);
 }
 
@@ -293,7 +293,7 @@ static void parse_instance(struct sp *sp, void *p)
 	parse_command(sp, in);
 	sp_get_uint(sp, &in->o, "cpus", 1, 1024, 0, &in->cpus);
 	sp_get_uint(sp, &in->o, "memory", 16, 16 * 1024 * 1024, 0, &in->memory_mb);
-	in->mac_given = config_setting_get_member(in->o.cs, "mac") != NULL;
+	in->mac_given = sp_setting(&in->o, "mac") != NULL;
 	in->mac_ok = sp_get_mac(sp, &in->o, "mac", &in->mac);
 }
 
@@ -450,7 +450,7 @@ static void parse_lb(struct sp *sp, void *p)
 	sp_get_ref(&lb->o, "host", &lb->host);
 	sp_get_ref(&lb->o, "network", &lb->net);
 	lb->vip_ok = sp_get_addr(sp, &lb->o, "vip", &lb->vip);
-	lb->has_fip = config_setting_get_member(lb->o.cs, "floating_ip") != NULL;
+	lb->has_fip = sp_setting(&lb->o, "floating_ip") != NULL;
 	lb->ls = sp_parse_list(sp, &lb->o, "listeners", sizeof(*lb->ls), &lb->n_ls, parse_listener);
 	if (!lb->n_ls && sp_member(&lb->o, "listeners", SP_LIST))
 		sp_err(sp, &lb->o, "listeners", "load balancer \"%s\" has no listener; add one, "

@@ -142,12 +142,15 @@ static void unknown_key(struct sp *sp, const struct sp_obj *o, const char *what,
 		       known);
 }
 
-/* Unknown keys, wrong types, missing required keys. */
-void sp_check_keys(struct sp *sp, const struct sp_obj *o, const char *what,
+/* Unknown keys, wrong types, missing required keys; remembers each known
+ * member for sp_setting. */
+void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 		       const struct sp_key *keys)
 {
 	int n = config_setting_length(o->cs);
 
+	memset(o->by_key, 0, sizeof(o->by_key));
+	o->keys = keys;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(o->cs, (unsigned)i);
 		const char *name = config_setting_name(m);
@@ -155,22 +158,40 @@ void sp_check_keys(struct sp *sp, const struct sp_obj *o, const char *what,
 
 		while (k->name && strcmp(k->name, name))
 			k++;
-		if (!k->name)
+		if (!k->name) {
 			unknown_key(sp, o, what, name, keys);
-		else if (!type_ok(m, k->type))
+			continue;
+		}
+		if (k - keys < SP_KEYS_MAX)
+			o->by_key[k - keys] = m;
+		if (!type_ok(m, k->type))
 			sp_err(sp, o, name, "must be %s, not %s", want_name(k->type), sp_have_name(m));
 	}
 	for (const struct sp_key *k = keys; k->name; k++)
-		if (k->required && !config_setting_get_member(o->cs, k->name))
+		if (k->required && !sp_setting(o, k->name))
 			sp_err(sp, o, k->name, "missing: every %s needs \"%s\"; add e.g. %s", what,
 			       k->name, k->example);
+}
+
+const config_setting_t *sp_setting(const struct sp_obj *o, const char *key)
+{
+	if (o->keys) {
+		/* the same literal is mostly the same pointer: try that first */
+		for (size_t i = 0; i < SP_KEYS_MAX && o->keys[i].name; i++)
+			if (o->keys[i].name == key)
+				return o->by_key[i];
+		for (size_t i = 0; i < SP_KEYS_MAX && o->keys[i].name; i++)
+			if (!strcmp(o->keys[i].name, key))
+				return o->by_key[i];
+	}
+	return o->cs ? config_setting_get_member(o->cs, key) : NULL;
 }
 
 /* A member of the wanted type, or NULL (absent or wrong type: check_keys
  * has reported the latter). */
 const config_setting_t *sp_member(const struct sp_obj *o, const char *key, enum sp_type t)
 {
-	const config_setting_t *m = config_setting_get_member(o->cs, key);
+	const config_setting_t *m = sp_setting(o, key);
 
 	return m && type_ok(m, t) ? m : NULL;
 }
@@ -192,7 +213,7 @@ bool sp_get_uint(struct sp *sp, const struct sp_obj *o, const char *key, long lo
 
 	*out = def;
 	if (!m)
-		return !config_setting_get_member(o->cs, key);
+		return !sp_setting(o, key);
 	/* libconfig wraps what does not fit; the literal tells the truth */
 	written = vxc_cfg_bad_int(sp->cfg, m);
 	if (written) {
@@ -376,7 +397,7 @@ void sp_get_host_name(struct sp *sp, struct sp_obj *o)
 
 void sp_get_ref(const struct sp_obj *o, const char *key, struct sp_ref *ref)
 {
-	sp_child_obj(&ref->at, o, config_setting_get_member(o->cs, key), key);
+	sp_child_obj(&ref->at, o, sp_setting(o, key), key);
 	if (!ref->at.cs)
 		ref->at.cs = o->cs;
 	ref->at.name = sp_get_str(o, key);
