@@ -192,7 +192,6 @@ struct sp {
 	size_t n_fips;
 	struct sp_port *ports;
 	size_t n_ports;
-	bool *holds; /* [host * n_nets + net]: the host holds the network */
 	/* validation's scratch: the load balancer whose listeners or members
 	 * are checked for duplicates, routers' external addresses sorted */
 	const struct sp_lb *cur_lb;

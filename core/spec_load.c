@@ -153,7 +153,6 @@ void sp_fini(struct sp *sp)
 	free(sp->lbs);
 	free(sp->fips);
 	free(sp->ports);
-	free(sp->holds);
 	for (size_t i = 0; i < sp->n_err; i++)
 		free(sp->msgs[i].text);
 	free(sp->msgs);

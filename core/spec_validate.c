@@ -130,12 +130,22 @@ static int index_find(const struct name_idx *ix, const char *name)
 	return -1;
 }
 
+/* Suggestions compare the name with every candidate: past this many, a
+ * spec with as many unknown references would take quadratic time. */
+#define SP_SUGGEST_MAX 256
+
 static void unknown_ref(struct sp *sp, const struct name_idx *ix, const struct sp_ref *ref)
 {
-	const char **cands = vxc_xcalloc(ix->n, sizeof(*cands));
+	const char **cands;
 	const char *sug;
 	char list[256] = "";
 
+	if (ix->n > SP_SUGGEST_MAX) {
+		sp_err(sp, &ref->at, NULL, "unknown %s \"%s\": none of the spec's %zu %ss has that "
+		       "name", ix->kind, ref->at.name, ix->n, ix->kind);
+		return;
+	}
+	cands = vxc_xcalloc(ix->n + 1, sizeof(*cands));
 	for (size_t i = 0; i < ix->n; i++) {
 		cands[i] = ix->e[i].name;
 		if (strlen(list) + strlen(cands[i]) + 8 < sizeof(list))
@@ -615,7 +625,6 @@ static void check_ports(struct sp *sp)
 	struct dup_item *ia = vxc_xcalloc(sp->n_ports, sizeof(*ia));
 	struct dup_item *im = vxc_xcalloc(sp->n_ports, sizeof(*im));
 
-	sp->holds = vxc_xcalloc(sp->n_hosts * sp->n_nets + 1, sizeof(*sp->holds));
 	for (size_t i = 0; i < sp->n_ports; i++) {
 		const struct sp_port *p = &sp->ports[i];
 		uint64_t mac = 0;
@@ -624,43 +633,67 @@ static void check_ports(struct sp *sp)
 			mac = mac << 8 | p->mac.b[b];
 		ia[i] = (struct dup_item){ (uint64_t)p->net, ntohl(p->addr.s_addr), i };
 		im[i] = (struct dup_item){ (uint64_t)p->net, mac, i };
-		if (p->host >= 0)
-			sp->holds[(size_t)p->host * sp->n_nets + (size_t)p->net] = true;
 	}
 	find_dups(sp, ia, sp->n_ports, dup_addr);
 	find_dups(sp, im, sp->n_ports, dup_mac);
 }
 
-/* MTU: given, it must fit every holding host's underlay with the VXLAN
- * overhead; omitted, it is derived from the smallest such underlay. */
-static void check_mtu(struct sp *sp, struct sp_network *n, size_t ni)
+/* MTU: given, it must fit the underlay of every host holding the network
+ * (with a port on it) with the VXLAN overhead; omitted, it is derived from
+ * the smallest such underlay. The (network, host) pairs come from the
+ * ports, sorted: a host-by-network table would grow with their product. */
+static void mtu_too_big(struct sp *sp, const struct sp_network *n, const struct sp_host *host)
 {
-	unsigned min = 1500;
-	size_t min_host = SIZE_MAX;
+	sp_err(sp, &n->o, "mtu", "network \"%s\": MTU %u plus %d bytes of VXLAN overhead exceeds "
+	       "underlay_mtu %u of host \"%s\", which holds it; lower mtu to %u or raise that "
+	       "host's underlay_mtu", n->o.name, n->mtu, VXC_VXLAN_OVERHEAD, host->underlay_mtu,
+	       sp_nm(&host->o), host->underlay_mtu - VXC_VXLAN_OVERHEAD);
+}
 
-	for (size_t h = 0; h < sp->n_hosts; h++) {
-		const struct sp_host *host = &sp->hosts[h];
-
-		if (!sp->holds[h * sp->n_nets + ni])
-			continue;
-		if (min_host == SIZE_MAX || host->underlay_mtu < min) {
-			min = host->underlay_mtu;
-			min_host = h;
-		}
-		if (n->mtu_given && n->mtu && n->mtu + VXC_VXLAN_OVERHEAD > host->underlay_mtu)
-			sp_err(sp, &n->o, "mtu", "network \"%s\": MTU %u plus %d bytes of VXLAN "
-			       "overhead exceeds underlay_mtu %u of host \"%s\", which holds it; "
-			       "lower mtu to %u or raise that host's underlay_mtu", n->o.name, n->mtu,
-			       VXC_VXLAN_OVERHEAD, host->underlay_mtu, sp_nm(&host->o),
-			       host->underlay_mtu - VXC_VXLAN_OVERHEAD);
-	}
-	if (n->mtu_given)
-		return;
+static void derive_mtu(struct sp *sp, struct sp_network *n, unsigned min, size_t min_host)
+{
 	n->mtu = min - VXC_VXLAN_OVERHEAD;
 	if (n->mtu < SP_MTU_MIN)
 		sp_err(sp, &n->o, NULL, "network \"%s\": the derived MTU %u (underlay_mtu %u of host "
 		       "\"%s\" minus %d) is below %d; raise that host's underlay_mtu", n->o.name,
 		       n->mtu, min, sp_nm(&sp->hosts[min_host].o), VXC_VXLAN_OVERHEAD, SP_MTU_MIN);
+}
+
+static void check_mtus(struct sp *sp)
+{
+	struct dup_item *it = vxc_xcalloc(sp->n_ports + 1, sizeof(*it));
+	unsigned *min = vxc_xcalloc(sp->n_nets + 1, sizeof(*min));
+	size_t *min_host = vxc_xcalloc(sp->n_nets + 1, sizeof(*min_host)), n = 0;
+
+	for (size_t i = 0; i < sp->n_ports; i++)
+		if (sp->ports[i].host >= 0)
+			it[n++] = (struct dup_item){ (uint64_t)sp->ports[i].net,
+						     (uint64_t)sp->ports[i].host, i };
+	qsort(it, n, sizeof(*it), dup_cmp);
+	for (size_t i = 0; i < sp->n_nets; i++) {
+		min[i] = 1500;
+		min_host[i] = SIZE_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t ni = it[i].k1, h = it[i].k2;
+		struct sp_network *net = &sp->nets[ni];
+		const struct sp_host *host = &sp->hosts[h];
+
+		if ((i && it[i - 1].k1 == ni && it[i - 1].k2 == h) || !net->o.parsed || !net->o.name)
+			continue;
+		if (min_host[ni] == SIZE_MAX || host->underlay_mtu < min[ni]) {
+			min[ni] = host->underlay_mtu;
+			min_host[ni] = h;
+		}
+		if (net->mtu_given && net->mtu && net->mtu + VXC_VXLAN_OVERHEAD > host->underlay_mtu)
+			mtu_too_big(sp, net, host);
+	}
+	for (size_t i = 0; i < sp->n_nets; i++)
+		if (sp->nets[i].o.parsed && sp->nets[i].o.name && !sp->nets[i].mtu_given)
+			derive_mtu(sp, &sp->nets[i], min[i], min_host[i]);
+	free(it);
+	free(min);
+	free(min_host);
 }
 
 /* Routers' gateway ports all share the provider bridge. */
@@ -902,9 +935,7 @@ void sp_validate(struct sp *sp)
 	check_lbs(&v);
 	collect_ports(sp);
 	check_ports(sp);
-	for (size_t i = 0; i < sp->n_nets; i++)
-		if (sp->nets[i].o.parsed && sp->nets[i].o.name)
-			check_mtu(sp, &sp->nets[i], i);
+	check_mtus(sp);
 	check_gw_macs(sp);
 	check_fips(&v);
 	free(v.hosts.e);
