@@ -65,69 +65,86 @@ struct name_ent {
 	size_t idx;
 };
 
+/* The names of one kind in file order, and a hash table over them (open
+ * addressing; slot values are positions in e plus one, 0 for empty). */
 struct name_idx {
 	const char *kind; /* "host", "network", ... */
 	struct name_ent *e;
 	size_t n;
+	size_t *slot;
+	size_t mask;
 };
 
-static int name_cmp(const void *pa, const void *pb)
+static size_t name_hash(const char *s)
 {
-	const struct name_ent *a = pa, *b = pb;
-	int c = strcmp(a->name, b->name);
+	size_t h = 14695981039346656037u; /* FNV-1a */
 
-	return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
 }
 
-/* Sorted names of one kind; a name given twice is reported at the second
- * and resolves to the first. */
+/* The slot holding name, or the empty one where it would go. */
+static size_t *name_slot(const struct name_idx *ix, const char *name)
+{
+	size_t i = name_hash(name) & ix->mask;
+
+	while (ix->slot[i] && strcmp(ix->e[ix->slot[i] - 1].name, name))
+		i = (i + 1) & ix->mask;
+	return &ix->slot[i];
+}
+
+/* Names of one kind; a name given twice is reported at the second and
+ * resolves to the first. */
 static void index_build(struct sp *sp, struct name_idx *ix, const char *kind, void *arr,
 			size_t n, size_t elsize)
 {
-	size_t k = 0;
+	size_t cap = 16;
 
+	while (cap < 2 * n)
+		cap *= 2;
 	ix->kind = kind;
-	ix->e = vxc_xcalloc(n, sizeof(*ix->e));
+	ix->e = vxc_xcalloc(n + 1, sizeof(*ix->e));
+	ix->slot = vxc_xcalloc(cap, sizeof(*ix->slot));
+	ix->mask = cap - 1;
 	ix->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct sp_obj *o = obj_at(arr, elsize, i);
+		struct sp_obj *o = obj_at(arr, elsize, i);
+		size_t *slot;
 
-		if (o->parsed && o->name)
-			ix->e[ix->n++] = (struct name_ent){ o->name, i };
-	}
-	qsort(ix->e, ix->n, sizeof(*ix->e), name_cmp);
-	for (size_t i = 0; i < ix->n; i++) {
-		if (k && !strcmp(ix->e[k - 1].name, ix->e[i].name)) {
-			const struct sp_obj *first = obj_at(arr, elsize, ix->e[k - 1].idx);
-			struct sp_obj *o = obj_at(arr, elsize, ix->e[i].idx);
+		if (!o->parsed || !o->name)
+			continue;
+		slot = name_slot(ix, o->name);
+		if (*slot) {
+			const struct sp_obj *first = obj_at(arr, elsize, ix->e[*slot - 1].idx);
 
 			o->dup = true;
 			sp_err(sp, o, "name",
 			       "duplicate %s name \"%s\" (first at line %u); every %s needs its own "
-			       "name", kind, ix->e[i].name, line_of(first, "name"), kind);
+			       "name", kind, o->name, line_of(first, "name"), kind);
 			continue;
 		}
-		ix->e[k++] = ix->e[i];
+		ix->e[ix->n++] = (struct name_ent){ o->name, i };
+		*slot = ix->n;
 	}
-	ix->n = k;
+}
+
+static void index_free(struct name_idx *ix)
+{
+	free(ix->e);
+	free(ix->slot);
 }
 
 static int index_find(const struct name_idx *ix, const char *name)
 {
-	size_t lo = 0, hi = ix->n;
+	size_t *slot = name_slot(ix, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, ix->e[mid].name);
+	return *slot ? (int)ix->e[*slot - 1].idx : -1;
+}
 
-		if (!c)
-			return (int)ix->e[mid].idx;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Suggestions compare the name with every candidate: past this many, a
@@ -146,8 +163,10 @@ static void unknown_ref(struct sp *sp, const struct name_idx *ix, const struct s
 		return;
 	}
 	cands = vxc_xcalloc(ix->n + 1, sizeof(*cands));
-	for (size_t i = 0; i < ix->n; i++) {
+	for (size_t i = 0; i < ix->n; i++)
 		cands[i] = ix->e[i].name;
+	qsort(cands, ix->n, sizeof(*cands), str_cmp); /* the list in name order */
+	for (size_t i = 0; i < ix->n; i++) {
 		if (strlen(list) + strlen(cands[i]) + 8 < sizeof(list))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? ", " : "", cands[i]);
@@ -938,9 +957,9 @@ void sp_validate(struct sp *sp)
 	check_mtus(sp);
 	check_gw_macs(sp);
 	check_fips(&v);
-	free(v.hosts.e);
-	free(v.nets.e);
-	free(v.routers.e);
-	free(v.insts.e);
-	free(v.lbs.e);
+	index_free(&v.hosts);
+	index_free(&v.nets);
+	index_free(&v.routers);
+	index_free(&v.insts);
+	index_free(&v.lbs);
 }
