@@ -22,9 +22,9 @@
 
 #include "diag.h"
 
-#define VXC_CFG_MAX_BYTES (64u << 20)
+#define VXC_CFG_MAX_BYTES (32u << 20)
 #define VXC_CFG_MAX_STRING 4096u
-#define VXC_CFG_MAX_KEYS 256u
+#define VXC_CFG_MAX_KEYS 64u
 #define VXC_CFG_MAX_ELEMS 1000000u
 #define VXC_CFG_MAX_DEPTH 32u
 #define VXC_CFG_MAX_BAD_INTS 64u /* kept; more are counted only */
