@@ -220,7 +220,7 @@ static void skip_block_comment(struct pass *p)
 		p->line += p->text[p->i] == '\n';
 		p->i++;
 	}
-	p->i += 2;
+	p->i = p->i + 2 < p->len ? p->i + 2 : p->len;
 }
 
 /* A string literal; adjacent ones are joined by libconfig, so measured

@@ -1,8 +1,8 @@
-/* Inside the spec loader: the raw objects read from libconfig, checked as a
+/* Inside the spec loader: the raw objects read from the spec, checked as a
  * whole, then turned into the public model.
  *
  * Three steps share one context (struct sp):
- *   spec_parse.c    libconfig -> raw objects: keys, types, value syntax
+ *   spec_parse.c    settings (cfgtree.h) -> raw objects: keys, types, value syntax
  *   spec_validate.c references and every rule that spans objects
  *   spec_model.c    derived names and MACs, the linked public model
  * Every problem goes through sp_err()/sp_err_at() so each carries the file,
@@ -13,11 +13,10 @@
 #ifndef VXC_SPEC_INT_H
 #define VXC_SPEC_INT_H
 
-#include <libconfig.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cfgread.h"
+#include "cfgtree.h"
 #include "spec.h"
 
 #define SP_PATHSZ 128
@@ -33,11 +32,11 @@
 struct sp_key;
 
 struct sp_obj {
-	const config_setting_t *cs;
+	const struct vxc_cfg_node *cs;
 	/* after sp_check_keys: its members by index in keys, so reading them
 	 * needs no search of the group (a third of parsing 10,000 objects) */
 	const struct sp_key *keys;
-	const config_setting_t *by_key[SP_KEYS_MAX];
+	const struct vxc_cfg_node *by_key[SP_KEYS_MAX];
 	char path[SP_PATHSZ];
 	const char *name;
 	bool parsed; /* a group whose settings were read; the checks skip others */
@@ -173,8 +172,7 @@ struct sp_msg {
 };
 
 struct sp {
-	const char *file;     /* name for messages when libconfig has none */
-	struct vxc_cfg_text *cfg; /* the text scanned: integers libconfig wrapped */
+	const char *file;     /* name for messages about the top file */
 	struct sp_msg *msgs;
 	size_t n_err, cap_msgs;
 	struct sp_host *hosts;
@@ -231,18 +229,18 @@ struct sp_name_rule {
 	const char *derived; /* what that interface is */
 };
 
-const char *sp_have_name(const config_setting_t *s);
-void sp_child_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting_t *cs,
+const char *sp_have_name(const struct vxc_cfg_node *s);
+void sp_child_obj(struct sp_obj *c, const struct sp_obj *o, const struct vxc_cfg_node *cs,
 		  const char *key);
-void sp_elem_obj(struct sp_obj *c, const struct sp_obj *o, const config_setting_t *cs,
+void sp_elem_obj(struct sp_obj *c, const struct sp_obj *o, const struct vxc_cfg_node *cs,
 		 const char *key, size_t i);
 /* Unknown keys (with a suggestion), wrong types, missing required keys. */
 void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 		   const struct sp_key *keys);
 /* Member key of o of any type, or NULL. */
-const config_setting_t *sp_setting(const struct sp_obj *o, const char *key);
+const struct vxc_cfg_node *sp_setting(const struct sp_obj *o, const char *key);
 /* A member of the wanted type, or NULL (absent or wrong type). */
-const config_setting_t *sp_member(const struct sp_obj *o, const char *key, enum sp_type t);
+const struct vxc_cfg_node *sp_member(const struct sp_obj *o, const char *key, enum sp_type t);
 const char *sp_get_str(const struct sp_obj *o, const char *key);
 /* *out = def when absent; false when present but out of range. */
 bool sp_get_uint(struct sp *sp, const struct sp_obj *o, const char *key, long long min,
@@ -267,7 +265,7 @@ void *sp_parse_list(struct sp *sp, const struct sp_obj *parent, const char *key,
 
 /* ---- the steps ------------------------------------------------------ */
 
-void sp_parse(struct sp *sp, const config_setting_t *root);
+void sp_parse(struct sp *sp, const struct vxc_cfg_node *root);
 void sp_validate(struct sp *sp);
 void sp_fini(struct sp *sp);
 

@@ -1,4 +1,5 @@
-/* Loading a spec: libconfig, then the three steps of spec_int.h, and the
+/* Loading a spec: read, measured and parsed (cfgread.h, cfgtree.h), then
+ * the three steps of spec_int.h, and the
  * message and lookup helpers they share. */
 #include "config.h"
 
@@ -11,12 +12,13 @@
 #include <string.h>
 
 #include "arena.h"
+#include "cfgread.h"
 #include "spec_int.h"
 #include "util.h"
 
 void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *fmt, ...)
 {
-	const config_setting_t *at = o->cs;
+	const struct vxc_cfg_node *at = o->cs;
 	struct sp_msg *m;
 	char field[SP_PATHSZ + 64], what[1024];
 	va_list ap;
@@ -29,12 +31,12 @@ void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *
 	m->seq = sp->n_err++;
 	m->file = sp->file;
 	m->line = 0;
-	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
-		at = config_setting_get_member(at, key);
+	if (key && at && vxc_cfg_is_group(at) && vxc_cfg_member(at, key))
+		at = vxc_cfg_member(at, key);
 	if (at) {
-		m->line = (int)config_setting_source_line(at);
-		if (config_setting_source_file(at))
-			m->file = config_setting_source_file(at);
+		m->line = (int)vxc_cfg_line(at);
+		if (vxc_cfg_file(at))
+			m->file = vxc_cfg_file(at);
 	}
 	if (key)
 		snprintf(field, sizeof(field), "%s%s%s", o->path, o->path[0] ? "." : "", key);
@@ -159,39 +161,17 @@ void sp_fini(struct sp *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
-/* Integers libconfig could not hold that no reader claimed (say, in an
- * unknown setting) are problems all the same. */
-static void unclaimed_ints(struct sp *sp)
-{
-	struct vxc_cfg_text *t = sp->cfg;
-
-	for (size_t i = 0; i < t->n_bad; i++) {
-		struct vxc_cfg_bad_int *b = &t->bad[i];
-		struct sp_obj at = { .cs = NULL };
-
-		if (b->claimed_by)
-			continue;
-		snprintf(at.path, sizeof(at.path), "%s", b->name);
-		sp_err(sp, &at, NULL, "%s does not fit in %s bits; no setting takes a number that "
-		       "large", b->text, strchr(b->text, 'L') ? "64" : "32");
-		sp->msgs[sp->n_err - 1].line = b->line;
-		if (b->file)
-			sp->msgs[sp->n_err - 1].file = b->file;
-	}
-}
-
-/* Runs the steps over a parsed config; the model is built only from a spec
+/* Runs the steps over a parsed tree; the model is built only from a spec
  * without a single problem. */
-static int load_config(config_t *cfg, const char *name, struct vxc_cfg_text *text,
-		       struct vxc_spec **out, struct vxc_diag *diag)
+static int load_tree(const struct vxc_cfg_tree *tree, const char *name, struct vxc_spec **out,
+		     struct vxc_diag *diag)
 {
-	struct sp sp = { .file = name, .cfg = text };
+	struct sp sp = { .file = name };
 	int r = -EINVAL;
 
 	/* validation skips values that failed to parse, so both always run
 	 * and one pass reports everything */
-	sp_parse(&sp, config_root_setting(cfg));
-	unclaimed_ints(&sp);
+	sp_parse(&sp, tree->root);
 	sp_validate(&sp);
 	sp_flush(&sp, diag);
 	if (!sp.n_err) {
@@ -202,33 +182,21 @@ static int load_config(config_t *cfg, const char *name, struct vxc_cfg_text *tex
 	return r;
 }
 
-static void syntax_error(const config_t *cfg, const char *name, struct vxc_diag *diag)
-{
-	const char *file = config_error_file(cfg);
-
-	vxc_diag_add(diag, file ? file : name, config_error_line(cfg), NULL,
-		     "cannot parse the spec: %s; fix its libconfig syntax (settings end with ';', "
-		     "strings are quoted, groups use { }, lists ( ), arrays [ ])",
-		     config_error_text(cfg) ? config_error_text(cfg) : "unreadable");
-}
-
-/* Parses the scanned text; @include files are looked for in include_dir. */
+/* Parses the measured text; @include files are looked for in include_dir. */
 static int load_text(struct vxc_cfg_text *t, const char *name, const char *include_dir,
 		     struct vxc_spec **out, struct vxc_diag *diag)
 {
-	config_t cfg;
-	int r;
+	struct vxc_cfg_tree tree;
+	int r = vxc_cfg_parse(t->text, t->len, include_dir, &tree);
 
-	config_init(&cfg);
-	if (include_dir)
-		config_set_include_dir(&cfg, include_dir);
-	if (!config_read_string(&cfg, t->text)) {
-		syntax_error(&cfg, name, diag);
-		r = -EINVAL;
-	} else {
-		r = load_config(&cfg, name, t, out, diag);
-	}
-	config_destroy(&cfg);
+	if (r < 0)
+		vxc_diag_add(diag, tree.err_file ? tree.err_file : name, tree.err_line, NULL,
+			     "cannot parse the spec: %s; fix its libconfig syntax (settings end "
+			     "with ';', strings are quoted, groups use { }, lists ( ), arrays [ ])",
+			     tree.err);
+	else
+		r = load_tree(&tree, name, out, diag);
+	vxc_cfg_tree_free(&tree);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* Step 1 of loading a spec: libconfig settings -> raw objects.
+/* Step 1 of loading a spec: settings (cfgtree.h) -> raw objects.
  *
  * Each object's settings are checked against a table of known keys (so a
  * typo is an error, with a suggestion), their types, and the syntax of each
@@ -54,7 +54,7 @@ static const struct sp_key provider_keys[] = {
 
 static void parse_range(struct sp *sp, struct sp_provider *pv)
 {
-	const config_setting_t *r = sp_member(&pv->o, "range", SP_STRS);
+	const struct vxc_cfg_node *r = sp_member(&pv->o, "range", SP_STRS);
 	struct sp_obj e[2];
 	bool ok = true;
 
@@ -67,19 +67,19 @@ static void parse_range(struct sp *sp, struct sp_provider *pv)
 		}
 		return;
 	}
-	if (config_setting_length(r) != 2) {
+	if (vxc_cfg_length(r) != 2) {
 		sp_err(sp, &pv->o, "range", "must hold exactly two addresses, the first and the "
 		       "last: range = [ \"203.0.113.10\", \"203.0.113.99\" ]");
 		return;
 	}
 	for (unsigned i = 0; i < 2; i++) {
-		const config_setting_t *s = config_setting_get_elem(r, i);
+		const struct vxc_cfg_node *s = vxc_cfg_elem(r, i);
 
 		sp_elem_obj(&e[i], &pv->o, s, "range", i);
-		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		if (vxc_cfg_type(s) != VXC_CFG_STRING) {
 			sp_err(sp, &e[i], NULL, "must be a string, not %s", sp_have_name(s));
 			ok = false;
-		} else if (!sp_parse_addr(sp, &e[i], NULL, config_setting_get_string(s),
+		} else if (!sp_parse_addr(sp, &e[i], NULL, vxc_cfg_string(s),
 				       i ? &pv->last : &pv->first)) {
 			ok = false;
 		}
@@ -89,7 +89,7 @@ static void parse_range(struct sp *sp, struct sp_provider *pv)
 
 static void parse_provider(struct sp *sp, const struct sp_obj *root)
 {
-	const config_setting_t *cs = sp_member(root, "provider", SP_GROUP);
+	const struct vxc_cfg_node *cs = sp_member(root, "provider", SP_GROUP);
 	struct sp_provider *pv;
 
 	if (!cs)
@@ -152,20 +152,20 @@ static const struct sp_key router_keys[] = {
 
 static void parse_router_nets(struct sp *sp, struct sp_router *r)
 {
-	const config_setting_t *l = sp_member(&r->o, "networks", SP_STRS);
+	const struct vxc_cfg_node *l = sp_member(&r->o, "networks", SP_STRS);
 
-	r->n_nets = l ? (size_t)config_setting_length(l) : 0;
+	r->n_nets = l ? (size_t)vxc_cfg_length(l) : 0;
 	if (!r->n_nets)
 		return;
 	r->nets = vxc_xcalloc(r->n_nets, sizeof(*r->nets));
 	for (size_t i = 0; i < r->n_nets; i++) {
-		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
 		struct sp_ref *ref = &r->nets[i];
 
 		sp_elem_obj(&ref->at, &r->o, e, "networks", i);
 		ref->idx = -1;
-		if (config_setting_type(e) == CONFIG_TYPE_STRING)
-			ref->at.name = config_setting_get_string(e);
+		if (vxc_cfg_type(e) == VXC_CFG_STRING)
+			ref->at.name = vxc_cfg_string(e);
 		else
 			sp_err(sp, &ref->at, NULL, "must be a network name in quotes, not %s",
 			       sp_have_name(e));
@@ -227,8 +227,8 @@ static bool program_name_ok(struct sp *sp, const struct sp_obj *eo, const char *
 
 static void parse_command(struct sp *sp, struct sp_instance *in)
 {
-	const config_setting_t *l = sp_member(&in->o, "command", SP_STRS);
-	size_t n = l ? (size_t)config_setting_length(l) : 0;
+	const struct vxc_cfg_node *l = sp_member(&in->o, "command", SP_STRS);
+	size_t n = l ? (size_t)vxc_cfg_length(l) : 0;
 	bool ok = true;
 
 	if (!l)
@@ -239,11 +239,11 @@ static void parse_command(struct sp *sp, struct sp_instance *in)
 	}
 	in->command = vxc_xcalloc(n + 1, sizeof(*in->command));
 	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
 		struct sp_obj eo;
 
-		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
-			in->command[i] = config_setting_get_string(e);
+		if (vxc_cfg_type(e) == VXC_CFG_STRING) {
+			in->command[i] = vxc_cfg_string(e);
 			if (i)
 				continue;
 			sp_elem_obj(&eo, &in->o, e, "command", i);
@@ -523,7 +523,7 @@ static const struct sp_key root_keys[] = {
 	{ NULL, 0, false, NULL },
 };
 
-void sp_parse(struct sp *sp, const config_setting_t *root)
+void sp_parse(struct sp *sp, const struct vxc_cfg_node *root)
 {
 	struct sp_obj r = { .cs = root };
 

@@ -16,11 +16,11 @@
 
 static unsigned line_of(const struct sp_obj *o, const char *key)
 {
-	const config_setting_t *at = o->cs;
+	const struct vxc_cfg_node *at = o->cs;
 
-	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
-		at = config_setting_get_member(at, key);
-	return at ? config_setting_source_line(at) : 0;
+	if (key && at && vxc_cfg_is_group(at) && vxc_cfg_member(at, key))
+		at = vxc_cfg_member(at, key);
+	return at ? vxc_cfg_line(at) : 0;
 }
 
 static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)

@@ -102,9 +102,11 @@ static void test_integers(void)
 		   "load_balancers[0].listeners[0].port: 4294967376 is out of range; use 1..65535",
 		   "load_balancers[0].listeners[0].members[0].port: 4294967376 is out of range"),
 	   "ports beyond 32 bits (would be 80) are refused in listeners and members");
-	ok(refused(HOSTS "extra = 4294967397;\n", "t.conf:2: extra: 4294967397 does not fit in 32 bits",
-		   "unknown setting \"extra\""),
-	   "a wrapped literal in an unknown setting is named too");
+	ok(refused(HOSTS NETS "instances = ( { name = \"i1\"; kind = \"vm\"; host = \"h1\"; "
+		   "network = \"n1\"; address = \"10.1.0.5\"; cpus = 0x7fffffffffffffffff; } );\n",
+		   "t.conf:3: instances[0].cpus: 0x7fffffffffffffffff is out of range; use 1..1024",
+		   NULL),
+	   "a literal beyond 64 bits is refused as written");
 }
 
 /* ---- 11: non-regular files ----------------------------------------- */
