@@ -268,7 +268,6 @@ static void record_bad_int(struct pass *p, const char *tok, size_t n)
 		snprintf(b->text, sizeof(b->text), "%.*s", (int)n, tok);
 	else
 		snprintf(b->text, sizeof(b->text), "%.*s...", (int)sizeof(b->text) - 4, tok);
-	b->claimed_by = NULL;
 }
 
 /* Whether integer literal tok (sign, digits or 0x digits, L or LL) is
@@ -564,33 +563,11 @@ void vxc_cfg_text_free(struct vxc_cfg_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
-const char *vxc_cfg_bad_int(struct vxc_cfg_text *t, const config_setting_t *s)
-{
-	const char *file = config_setting_source_file(s), *name = config_setting_name(s);
-	int line = (int)config_setting_source_line(s);
-
-	for (size_t i = 0; t && i < t->n_bad; i++) {
-		struct vxc_cfg_bad_int *b = &t->bad[i];
-
-		if (b->claimed_by == s)
-			return b->text;
-		if (b->claimed_by || b->line != line || strcmp(b->name, name ? name : ""))
-			continue;
-		if ((b->file == NULL) != (file == NULL) || (file && strcmp(b->file, file)))
-			continue;
-		b->claimed_by = s;
-		return b->text;
-	}
-	return NULL;
-}
-
 void vxc_cfg_report_bad_ints(struct vxc_cfg_text *t, const char *name, struct vxc_diag *diag)
 {
 	for (size_t i = 0; i < t->n_bad; i++) {
 		const struct vxc_cfg_bad_int *b = &t->bad[i];
 
-		if (b->claimed_by)
-			continue;
 		vxc_diag_add(diag, b->file ? b->file : name, b->line, b->name[0] ? b->name : NULL,
 			     "%s does not fit in %s; no setting takes a number that large", b->text,
 			     strchr(b->text, 'L') ? "64 bits" : "32 bits");

@@ -1,6 +1,6 @@
-/* Reading a libconfig file (the spec, the node config) before libconfig
- * does: one linear pass that enforces the documented limits and finds what
- * libconfig would get wrong without a word.
+/* Reading a file in libconfig's format (the spec, the node config) before
+ * it is parsed: one linear pass that enforces the documented limits and
+ * finds what libconfig would get wrong without a word.
  *
  *   - only a regular file is read, opened without blocking (a FIFO or a
  *     device is refused, never waited on);
@@ -11,13 +11,12 @@
  *     than linearly;
  *   - integer literals libconfig cannot hold: it wraps a plain one beyond
  *     32 bits (4294967397 becomes 101, 99999999999999999999 becomes -1) and
- *     clamps one with L beyond 64 bits. They are kept, as written, so the
- *     reader of each setting refuses them with its own range.
+ *     clamps one with L beyond 64 bits. They are kept, as written, for the
+ *     node config to refuse (the spec's own reader keeps every integer).
  * Files named by @include are read with the same rules. */
 #ifndef VXC_CFGREAD_H
 #define VXC_CFGREAD_H
 
-#include <libconfig.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -35,7 +34,6 @@ struct vxc_cfg_bad_int {
 	int line;
 	char name[64];    /* the setting it is the value of, "" for an element */
 	char text[32];    /* the literal, cut with "..." when longer */
-	const void *claimed_by; /* the setting it was matched to, or NULL */
 };
 
 struct vxc_cfg_text {
@@ -58,11 +56,8 @@ int vxc_cfg_scan(const char *text, size_t len, const char *name, const char *inc
 		 struct vxc_cfg_text *t, struct vxc_diag *diag);
 void vxc_cfg_text_free(struct vxc_cfg_text *t);
 
-/* The literal as written when setting s holds an integer libconfig could
- * not store, else NULL. Settings are told apart by file, line and name,
- * and several on one line by the order they are asked about (file order). */
-const char *vxc_cfg_bad_int(struct vxc_cfg_text *t, const config_setting_t *s);
-/* Reports every bad literal no reader claimed (e.g. in an unknown setting). */
+/* Reports every integer libconfig would not store as written (the node
+ * config is read by libconfig; the spec by cfgtree.h, which keeps them). */
 void vxc_cfg_report_bad_ints(struct vxc_cfg_text *t, const char *name, struct vxc_diag *diag);
 
 #endif

@@ -161,7 +161,8 @@ void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 	int n = vxc_cfg_length(o->cs);
 
 	memset(o->by_key, 0, sizeof(o->by_key));
-	o->keys = keys;
+	/* positions fit a byte: groups hold at most VXC_CFG_MAX_KEYS settings */
+	o->keys = n < 255 ? keys : NULL;
 	for (int i = 0; i < n; i++) {
 		const struct vxc_cfg_node *m = vxc_cfg_elem(o->cs, (unsigned)i);
 		const char *name = vxc_cfg_name(m);
@@ -173,8 +174,8 @@ void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 			unknown_key(sp, o, what, name, keys);
 			continue;
 		}
-		if (k - keys < SP_KEYS_MAX)
-			o->by_key[k - keys] = m;
+		if (k - keys < SP_KEYS_MAX && o->keys)
+			o->by_key[k - keys] = (unsigned char)(i + 1);
 		if (!type_ok(m, k->type))
 			sp_err(sp, o, name, "must be %s, not %s", want_name(k->type), sp_have_name(m));
 	}
@@ -184,16 +185,21 @@ void sp_check_keys(struct sp *sp, struct sp_obj *o, const char *what,
 			       k->name, k->example);
 }
 
+static const struct vxc_cfg_node *member_at(const struct sp_obj *o, size_t k)
+{
+	return o->by_key[k] ? vxc_cfg_elem(o->cs, o->by_key[k] - 1u) : NULL;
+}
+
 const struct vxc_cfg_node *sp_setting(const struct sp_obj *o, const char *key)
 {
 	if (o->keys) {
 		/* the same literal is mostly the same pointer: try that first */
 		for (size_t i = 0; i < SP_KEYS_MAX && o->keys[i].name; i++)
 			if (o->keys[i].name == key)
-				return o->by_key[i];
+				return member_at(o, i);
 		for (size_t i = 0; i < SP_KEYS_MAX && o->keys[i].name; i++)
 			if (!strcmp(o->keys[i].name, key))
-				return o->by_key[i];
+				return member_at(o, i);
 	}
 	return o->cs ? vxc_cfg_member(o->cs, key) : NULL;
 }

@@ -1,8 +1,8 @@
 /* Benchmark: the cost of reading a spec, at 1,000, 10,000 and 100,000
  * objects (N instances, each with a floating IP, on one router), against a
  * baseline measured in the same run: libconfig alone reading the same file
- * (config_read_file), which no spec loader can beat. Steps timed, each the
- * median of RUNS runs:
+ * (config_read_file; the spec was read with it before vxcloud's own reader,
+ * cfgtree.c). Steps timed, each the median of RUNS runs:
  *   libconfig   config_read_file only (the baseline)
  *   load        vxc_spec_load_file: read, scan, parse, validate, build
  *   validate    `vxcloud validate` as an operator runs it (whole process,
