@@ -440,6 +440,19 @@ static bool unique_names(struct parser *p, const struct vxc_cfg_node *g)
 
 	if (g->n < 2)
 		return true;
+	/* most groups are a handful of settings: compare pairs (at most 64
+	 * settings, enforced before parsing, keep this linear in the file) */
+	if (g->n <= 8) {
+		for (size_t i = 1; i < g->n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(g->kids[i]->name, g->kids[j]->name)) {
+					p->line = g->kids[i]->line;
+					p->file = g->kids[i]->file;
+					fail(p, "duplicate setting name \"%s\"", g->kids[i]->name);
+					return false;
+				}
+		return true;
+	}
 	s = vxc_xmalloc(g->n * sizeof(*s));
 	memcpy(s, g->kids, g->n * sizeof(*s));
 	qsort(s, g->n, sizeof(*s), name_cmp);
