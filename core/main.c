@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,10 +402,6 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int rc;
 
-	/* No fastbins: freeing a big spec's settings (libconfig allocates each
-	 * one) then costs half as much, with no merging pass on every large
-	 * free (tests/bench/bench-spec: 13 -> 6 ms of 10,000 instances). */
-	mallopt(M_MXFAST, 0);
 	if (parse_args(argc, argv, &r.opt, &cmd) < 0)
 		return EXIT_USAGE;
 	vxc_diag_init(&r.diag);
