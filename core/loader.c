@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "loader.h"
 #include "nodeconf.h"
+#include "trust.h"
 #include "util.h"
 
 static const char *const concern_names[] = {
@@ -22,24 +24,6 @@ static const char *const concern_names[] = {
 const char *vxc_concern_name(enum vxc_concern c)
 {
 	return c >= VXC_CONCERN_NETWORK && c <= VXC_CONCERN_COMPUTE ? concern_names[c] : NULL;
-}
-
-/* Code that runs as root must come from files only root can change (an
- * unprivileged user running vxcloud may also load their own files). */
-static char *unsafe_owner(const char *path, const char *what)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return vxc_xasprintf("cannot stat %s %s: %s", what, path, strerror(errno));
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return vxc_xasprintf("%s %s is owned by uid %u, not root: chown root %s", what,
-				     path, (unsigned)st.st_uid, path);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return vxc_xasprintf("%s %s is writable by group or others (mode %03o): "
-				     "chmod go-w %s",
-				     what, path, (unsigned)(st.st_mode & 0777), path);
-	return NULL;
 }
 
 static char *check_descriptor(const struct vxc_plugin *p, const char *path)
@@ -78,13 +62,22 @@ static void load_one(struct vxc_registry *reg, struct vxc_loaded *lp)
 	const struct vxc_loaded *dup;
 	void *dl;
 
-	lp->error = unsafe_owner(lp->path, "plugin file");
-	if (lp->error)
+	char fdpath[VXC_FD_PATHSZ];
+
+	/* Code that runs as root must come from files only root can change (an
+	 * unprivileged user running vxcloud may also load their own files);
+	 * the file checked is the file loaded, through its descriptor. That
+	 * stays open while the plugin is loaded: the dynamic loader knows a
+	 * library by its name, so no other plugin may get the same one. */
+	lp->fd = vxc_trusted_open(lp->path, S_IFREG, "plugin file", &lp->error);
+	if (lp->fd < 0)
 		return;
 	/* RTLD_LOCAL: one plugin's libraries never satisfy another's symbols. */
-	dl = dlopen(lp->path, RTLD_NOW | RTLD_LOCAL);
+	dl = dlopen(vxc_fd_path(lp->fd, fdpath), RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
 		lp->error = vxc_xasprintf("cannot load %s: %s", lp->path, dlerror());
+		close(lp->fd);
+		lp->fd = -1;
 		return;
 	}
 	p = dlsym(dl, VXC_PLUGIN_SYMBOL_NAME);
@@ -101,6 +94,8 @@ static void load_one(struct vxc_registry *reg, struct vxc_loaded *lp)
 	}
 	if (lp->error) {
 		dlclose(dl);
+		close(lp->fd);
+		lp->fd = -1;
 		return;
 	}
 	lp->dl = dl;
@@ -114,13 +109,22 @@ static int by_name(const void *a, const void *b)
 
 /* Sorted so that which of two duplicates is reported as the second one does
  * not depend on readdir; neither is then used (see vxc_registry_get). */
-static char **list_plugin_files(DIR *dir, size_t *n)
+static int list_plugin_files(int dirfd, char ***out, size_t *n)
 {
 	char **names = NULL;
 	struct dirent *de;
 	size_t cap = 0;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 
 	*n = 0;
+	if (!dir) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	while ((de = readdir(dir))) {
 		size_t len = strlen(de->d_name);
 		if (len < 4 || strcmp(de->d_name + len - 3, ".so"))
@@ -131,33 +135,34 @@ static char **list_plugin_files(DIR *dir, size_t *n)
 		}
 		names[(*n)++] = vxc_xstrdup(de->d_name);
 	}
+	closedir(dir);
 	qsort(names, *n, sizeof(*names), by_name);
-	return names;
+	*out = names;
+	return 0;
 }
 
 int vxc_registry_scan(struct vxc_registry *reg, const char *dir)
 {
-	char **names;
+	char **names = NULL;
 	size_t n;
-	DIR *d;
+	int fd, r;
 
 	memset(reg, 0, sizeof(*reg));
 	reg->dir = vxc_xstrdup(dir);
-	reg->dir_error = unsafe_owner(dir, "plugin directory");
-	if (reg->dir_error)
-		return -EACCES;
-	d = opendir(dir);
-	if (!d) {
-		int err = -errno;
+	fd = vxc_trusted_open(dir, S_IFDIR, "plugin directory", &reg->dir_error);
+	if (fd < 0)
+		return fd;
+	r = list_plugin_files(fd, &names, &n);
+	close(fd);
+	if (r < 0) {
 		reg->dir_error = vxc_xasprintf("cannot read plugin directory %s: %s", dir,
-					       strerror(errno));
-		return err;
+					       strerror(-r));
+		return r;
 	}
-	names = list_plugin_files(d, &n);
-	closedir(d);
 	reg->v = vxc_xcalloc(n, sizeof(*reg->v));
 	for (size_t i = 0; i < n; i++) {
 		struct vxc_loaded *lp = &reg->v[reg->n++];
+		lp->fd = -1;
 		lp->path = vxc_xasprintf("%s/%s", dir, names[i]);
 		load_one(reg, lp);
 		free(names[i]);
@@ -171,6 +176,8 @@ void vxc_registry_free(struct vxc_registry *reg)
 	for (size_t i = 0; i < reg->n; i++) {
 		if (reg->v[i].dl)
 			dlclose(reg->v[i].dl);
+		if (reg->v[i].fd >= 0)
+			close(reg->v[i].fd);
 		free(reg->v[i].path);
 		free(reg->v[i].error);
 		free(reg->v[i].dup_name);

@@ -12,6 +12,7 @@ struct vxc_loaded {
 	const struct vxc_plugin *desc;  /* NULL when refused */
 	char *error;                    /* why it was refused, or NULL */
 	char *dup_name;                 /* refused as a second provider of this name */
+	int fd;                         /* the checked file, open while loaded; or -1 */
 };
 
 struct vxc_registry {

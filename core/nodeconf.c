@@ -1,12 +1,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgread.h"
 #include "nodeconf.h"
+#include "syspath.h"
 #include "util.h"
 
 static const char *const role_names[VXC_ROLE_COUNT] = {
@@ -95,9 +98,17 @@ static void check_path(struct vxc_nodeconf *nc, const char *key, const char *val
 {
 	config_setting_t *s = config_lookup(&nc->cfg, key);
 
+	const char *why;
+
 	if (s && value && value[0] != '/')
 		vxc_diag_add(d, nc->path, config_setting_source_line(s), key,
 			     "'%s' is not an absolute path", value);
+	else if (s && value && strcmp(key, "plugin_dir") && (why = vxc_system_path(value)))
+		vxc_diag_add(d, nc->path, config_setting_source_line(s), key,
+			     "'%s' is %s; vxcloud makes files and mounts there: give a directory "
+			     "of its own, e.g. %s", value, why,
+			     !strcmp(key, "netns_dir") ? VXC_DEFAULT_NETNS_DIR
+						       : VXC_DEFAULT_STATE_DIR);
 }
 
 int vxc_driver_name_valid(const char *s)
@@ -178,16 +189,28 @@ int vxc_nodeconf_load(struct vxc_nodeconf *nc, const char *path, struct vxc_diag
 	const char *host = NULL;
 	size_t before = d->n;
 
+	struct vxc_cfg_text text;
+	char *dir;
+	int r;
+
 	vxc_nodeconf_init(nc);
 	nc->path = vxc_xstrdup(path);
-	if (access(path, R_OK) < 0) {
-		int err = -errno;
-		vxc_diag_add(d, path, 0, NULL, "cannot read the node config: %s", strerror(errno));
-		return err;
+	/* a regular file only, read once: what is scanned is what is parsed */
+	r = vxc_cfg_read(path, "node config", &text, d);
+	if (r < 0) {
+		vxc_cfg_text_free(&text);
+		return r;
 	}
+	/* no setting of a node config takes a number libconfig would wrap */
+	vxc_cfg_report_bad_ints(&text, path, d);
 	config_init(&nc->cfg);
 	nc->have_cfg = 1;
-	if (!config_read_file(&nc->cfg, path)) {
+	dir = vxc_xstrdup(path);
+	config_set_include_dir(&nc->cfg, dirname(dir)); /* next to the file, as scanned */
+	free(dir);
+	r = config_read_string(&nc->cfg, text.text);
+	vxc_cfg_text_free(&text);
+	if (!r) {
 		vxc_diag_add(d, config_error_file(&nc->cfg) ? config_error_file(&nc->cfg) : path,
 			     config_error_line(&nc->cfg), NULL, "%s", config_error_text(&nc->cfg));
 		return -EINVAL;

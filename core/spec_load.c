@@ -1,4 +1,5 @@
-/* Loading a spec: libconfig, then the three steps of spec_int.h, and the
+/* Loading a spec: read, measured and parsed (cfgread.h, cfgtree.h), then
+ * the three steps of spec_int.h, and the
  * message and lookup helpers they share. */
 #include "config.h"
 
@@ -11,12 +12,13 @@
 #include <string.h>
 
 #include "arena.h"
+#include "cfgread.h"
 #include "spec_int.h"
 #include "util.h"
 
 void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *fmt, ...)
 {
-	const config_setting_t *at = o->cs;
+	const struct vxc_cfg_node *at = o->cs;
 	struct sp_msg *m;
 	char field[SP_PATHSZ + 64], what[1024];
 	va_list ap;
@@ -29,12 +31,12 @@ void sp_err(struct sp *sp, const struct sp_obj *o, const char *key, const char *
 	m->seq = sp->n_err++;
 	m->file = sp->file;
 	m->line = 0;
-	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
-		at = config_setting_get_member(at, key);
+	if (key && at && vxc_cfg_is_group(at) && vxc_cfg_member(at, key))
+		at = vxc_cfg_member(at, key);
 	if (at) {
-		m->line = (int)config_setting_source_line(at);
-		if (config_setting_source_file(at))
-			m->file = config_setting_source_file(at);
+		m->line = (int)vxc_cfg_line(at);
+		if (vxc_cfg_file(at))
+			m->file = vxc_cfg_file(at);
 	}
 	if (key)
 		snprintf(field, sizeof(field), "%s%s%s", o->path, o->path[0] ? "." : "", key);
@@ -153,24 +155,23 @@ void sp_fini(struct sp *sp)
 	free(sp->lbs);
 	free(sp->fips);
 	free(sp->ports);
-	free(sp->holds);
 	for (size_t i = 0; i < sp->n_err; i++)
 		free(sp->msgs[i].text);
 	free(sp->msgs);
 	memset(sp, 0, sizeof(*sp));
 }
 
-/* Runs the steps over a parsed config; the model is built only from a spec
+/* Runs the steps over a parsed tree; the model is built only from a spec
  * without a single problem. */
-static int load_config(config_t *cfg, const char *name, struct vxc_spec **out,
-		       struct vxc_diag *diag)
+static int load_tree(const struct vxc_cfg_tree *tree, const char *name, struct vxc_spec **out,
+		     struct vxc_diag *diag)
 {
 	struct sp sp = { .file = name };
 	int r = -EINVAL;
 
 	/* validation skips values that failed to parse, so both always run
 	 * and one pass reports everything */
-	sp_parse(&sp, config_root_setting(cfg));
+	sp_parse(&sp, tree->root);
 	sp_validate(&sp);
 	sp_flush(&sp, diag);
 	if (!sp.n_err) {
@@ -181,63 +182,57 @@ static int load_config(config_t *cfg, const char *name, struct vxc_spec **out,
 	return r;
 }
 
-static void syntax_error(const config_t *cfg, const char *name, struct vxc_diag *diag)
+/* Parses the measured text; @include files are looked for in include_dir. */
+static int load_text(struct vxc_cfg_text *t, const char *name, const char *include_dir,
+		     struct vxc_spec **out, struct vxc_diag *diag)
 {
-	const char *file = config_error_file(cfg);
+	struct vxc_cfg_tree tree;
+	int r = vxc_cfg_parse(t->text, t->len, include_dir, &tree);
 
-	vxc_diag_add(diag, file ? file : name, config_error_line(cfg), NULL,
-		     "cannot parse the spec: %s; fix its libconfig syntax (settings end with ';', "
-		     "strings are quoted, groups use { }, lists ( ), arrays [ ])",
-		     config_error_text(cfg) ? config_error_text(cfg) : "unreadable");
+	if (r < 0)
+		vxc_diag_add(diag, tree.err_file ? tree.err_file : name, tree.err_line, NULL,
+			     "cannot parse the spec: %s; fix its libconfig syntax (settings end "
+			     "with ';', strings are quoted, groups use { }, lists ( ), arrays [ ])",
+			     tree.err);
+	else
+		r = load_tree(&tree, name, out, diag);
+	vxc_cfg_tree_free(&tree);
+	return r;
 }
 
 int vxc_spec_load_buffer(const char *text, const char *name, struct vxc_spec **out,
 			 struct vxc_diag *diag)
 {
-	config_t cfg;
+	struct vxc_cfg_text t = { .text = (char *)text, .len = strlen(text) };
 	int r;
 
 	*out = NULL;
 	if (!name)
 		name = "<spec>";
-	config_init(&cfg);
-	if (!config_read_string(&cfg, text)) {
-		syntax_error(&cfg, name, diag);
-		config_destroy(&cfg);
-		return -EINVAL;
-	}
-	r = load_config(&cfg, name, out, diag);
-	config_destroy(&cfg);
+	r = vxc_cfg_scan(text, t.len, name, NULL, &t, diag);
+	if (!r)
+		r = load_text(&t, name, NULL, out, diag);
+	t.text = NULL;
+	vxc_cfg_text_free(&t);
 	return r;
 }
 
 int vxc_spec_load_file(const char *path, struct vxc_spec **out, struct vxc_diag *diag)
 {
+	struct vxc_cfg_text t;
 	char *dir;
-	config_t cfg;
-	FILE *f;
 	int r;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (!f) {
-		r = -errno;
-		vxc_diag_add(diag, path, 0, NULL, "cannot read the spec: %s", strerror(-r));
-		return r;
+	/* a regular file only, read once: what is scanned is what is parsed */
+	r = vxc_cfg_read(path, "spec", &t, diag);
+	if (!r) {
+		/* @include "x.conf" in a spec means next to the spec, not the cwd. */
+		dir = vxc_xstrdup(path);
+		r = load_text(&t, path, dirname(dir), out, diag);
+		free(dir);
 	}
-	fclose(f);
-	config_init(&cfg);
-	/* @include "x.conf" in a spec means next to the spec, not the cwd. */
-	dir = vxc_xstrdup(path);
-	config_set_include_dir(&cfg, dirname(dir));
-	if (!config_read_file(&cfg, path)) {
-		syntax_error(&cfg, path, diag);
-		r = -EINVAL;
-	} else {
-		r = load_config(&cfg, path, out, diag);
-	}
-	config_destroy(&cfg);
-	free(dir);
+	vxc_cfg_text_free(&t);
 	return r;
 }
 

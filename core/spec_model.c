@@ -1,6 +1,6 @@
 /* Step 3 of loading a spec: the linked public model, built only from a spec
  * that passed every check. Every string is copied into the spec's arena, so
- * the model outlives the libconfig tree it came from. */
+ * the model outlives the settings tree it came from. */
 #include "config.h"
 
 #include <stdio.h>

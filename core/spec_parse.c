@@ -1,4 +1,4 @@
-/* Step 1 of loading a spec: libconfig settings -> raw objects.
+/* Step 1 of loading a spec: settings (cfgtree.h) -> raw objects.
  *
  * Each object's settings are checked against a table of known keys (so a
  * typo is an error, with a suggestion), their types, and the syntax of each
@@ -54,7 +54,7 @@ static const struct sp_key provider_keys[] = {
 
 static void parse_range(struct sp *sp, struct sp_provider *pv)
 {
-	const config_setting_t *r = sp_member(&pv->o, "range", SP_STRS);
+	const struct vxc_cfg_node *r = sp_member(&pv->o, "range", SP_STRS);
 	struct sp_obj e[2];
 	bool ok = true;
 
@@ -63,23 +63,23 @@ static void parse_range(struct sp *sp, struct sp_provider *pv)
 		if (pv->cidr_ok) {
 			pv->first.s_addr = htonl(ntohl(sp_net_addr(&pv->cidr).s_addr) + 1);
 			pv->last.s_addr = htonl(ntohl(sp_bcast_addr(&pv->cidr).s_addr) - 1);
-			pv->range_ok = !config_setting_get_member(pv->o.cs, "range");
+			pv->range_ok = !sp_setting(&pv->o, "range");
 		}
 		return;
 	}
-	if (config_setting_length(r) != 2) {
+	if (vxc_cfg_length(r) != 2) {
 		sp_err(sp, &pv->o, "range", "must hold exactly two addresses, the first and the "
 		       "last: range = [ \"203.0.113.10\", \"203.0.113.99\" ]");
 		return;
 	}
 	for (unsigned i = 0; i < 2; i++) {
-		const config_setting_t *s = config_setting_get_elem(r, i);
+		const struct vxc_cfg_node *s = vxc_cfg_elem(r, i);
 
 		sp_elem_obj(&e[i], &pv->o, s, "range", i);
-		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		if (vxc_cfg_type(s) != VXC_CFG_STRING) {
 			sp_err(sp, &e[i], NULL, "must be a string, not %s", sp_have_name(s));
 			ok = false;
-		} else if (!sp_parse_addr(sp, &e[i], NULL, config_setting_get_string(s),
+		} else if (!sp_parse_addr(sp, &e[i], NULL, vxc_cfg_string(s),
 				       i ? &pv->last : &pv->first)) {
 			ok = false;
 		}
@@ -89,7 +89,7 @@ static void parse_range(struct sp *sp, struct sp_provider *pv)
 
 static void parse_provider(struct sp *sp, const struct sp_obj *root)
 {
-	const config_setting_t *cs = sp_member(root, "provider", SP_GROUP);
+	const struct vxc_cfg_node *cs = sp_member(root, "provider", SP_GROUP);
 	struct sp_provider *pv;
 
 	if (!cs)
@@ -128,14 +128,14 @@ static void parse_network(struct sp *sp, void *p)
 	n->vni_ok = sp_get_uint(sp, &n->o, "vni", 1, SP_VNI_MAX, 0, &vni) && vni;
 	n->vni = vni;
 	n->cidr_ok = sp_get_prefix(sp, &n->o, "cidr", &n->cidr);
-	if (config_setting_get_member(n->o.cs, "gateway")) {
+	if (sp_setting(&n->o, "gateway")) {
 		n->gateway_ok = sp_get_addr(sp, &n->o, "gateway", &n->gateway);
 	} else if (n->cidr_ok) {
 		/* the usual convention: the first host address */
 		n->gateway.s_addr = htonl(ntohl(n->cidr.addr.s_addr) + 1);
 		n->gateway_ok = true;
 	}
-	n->mtu_given = config_setting_get_member(n->o.cs, "mtu") != NULL;
+	n->mtu_given = sp_setting(&n->o, "mtu") != NULL;
 	sp_get_uint(sp, &n->o, "mtu", SP_MTU_MIN, SP_MTU_MAX, 0, &n->mtu);
 }
 
@@ -152,20 +152,20 @@ static const struct sp_key router_keys[] = {
 
 static void parse_router_nets(struct sp *sp, struct sp_router *r)
 {
-	const config_setting_t *l = sp_member(&r->o, "networks", SP_STRS);
+	const struct vxc_cfg_node *l = sp_member(&r->o, "networks", SP_STRS);
 
-	r->n_nets = l ? (size_t)config_setting_length(l) : 0;
+	r->n_nets = l ? (size_t)vxc_cfg_length(l) : 0;
 	if (!r->n_nets)
 		return;
 	r->nets = vxc_xcalloc(r->n_nets, sizeof(*r->nets));
 	for (size_t i = 0; i < r->n_nets; i++) {
-		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
 		struct sp_ref *ref = &r->nets[i];
 
 		sp_elem_obj(&ref->at, &r->o, e, "networks", i);
 		ref->idx = -1;
-		if (config_setting_type(e) == CONFIG_TYPE_STRING)
-			ref->at.name = config_setting_get_string(e);
+		if (vxc_cfg_type(e) == VXC_CFG_STRING)
+			ref->at.name = vxc_cfg_string(e);
 		else
 			sp_err(sp, &ref->at, NULL, "must be a network name in quotes, not %s",
 			       sp_have_name(e));
@@ -200,10 +200,35 @@ static const struct sp_key instance_keys[] = {
 	{ NULL, 0, false, NULL },
 };
 
+/* What every compute driver can run and record: see VXC_PROGRAM_MAX. */
+static bool program_name_ok(struct sp *sp, const struct sp_obj *eo, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n) {
+		sp_err(sp, eo, NULL, "the program name is empty; give the program to run, e.g. "
+		       "command = [ \"httpd\", \"-f\" ]");
+		return false;
+	}
+	if (n > VXC_PROGRAM_MAX) {
+		sp_err(sp, eo, NULL, "the program name is %zu bytes; at most %d", n,
+		       VXC_PROGRAM_MAX);
+		return false;
+	}
+	for (const char *c = s; *c; c++)
+		if (!isgraph((unsigned char)*c)) {
+			sp_err(sp, eo, NULL, "the program name holds a %s at byte %zu; put "
+			       "arguments in the next elements: [ \"prog\", \"arg\" ]",
+			       *c == ' ' ? "blank" : "control character", (size_t)(c - s) + 1);
+			return false;
+		}
+	return true;
+}
+
 static void parse_command(struct sp *sp, struct sp_instance *in)
 {
-	const config_setting_t *l = sp_member(&in->o, "command", SP_STRS);
-	size_t n = l ? (size_t)config_setting_length(l) : 0;
+	const struct vxc_cfg_node *l = sp_member(&in->o, "command", SP_STRS);
+	size_t n = l ? (size_t)vxc_cfg_length(l) : 0;
 	bool ok = true;
 
 	if (!l)
@@ -214,11 +239,15 @@ static void parse_command(struct sp *sp, struct sp_instance *in)
 	}
 	in->command = vxc_xcalloc(n + 1, sizeof(*in->command));
 	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
 		struct sp_obj eo;
 
-		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
-			in->command[i] = config_setting_get_string(e);
+		if (vxc_cfg_type(e) == VXC_CFG_STRING) {
+			in->command[i] = vxc_cfg_string(e);
+			if (i)
+				continue;
+			sp_elem_obj(&eo, &in->o, e, "command", i);
+			ok = program_name_ok(sp, &eo, in->command[i]) && ok;
 			continue;
 		}
 		sp_elem_obj(&eo, &in->o, e, "command", i);
@@ -264,7 +293,7 @@ static void parse_instance(struct sp *sp, void *p)
 	parse_command(sp, in);
 	sp_get_uint(sp, &in->o, "cpus", 1, 1024, 0, &in->cpus);
 	sp_get_uint(sp, &in->o, "memory", 16, 16 * 1024 * 1024, 0, &in->memory_mb);
-	in->mac_given = config_setting_get_member(in->o.cs, "mac") != NULL;
+	in->mac_given = sp_setting(&in->o, "mac") != NULL;
 	in->mac_ok = sp_get_mac(sp, &in->o, "mac", &in->mac);
 }
 
@@ -421,7 +450,7 @@ static void parse_lb(struct sp *sp, void *p)
 	sp_get_ref(&lb->o, "host", &lb->host);
 	sp_get_ref(&lb->o, "network", &lb->net);
 	lb->vip_ok = sp_get_addr(sp, &lb->o, "vip", &lb->vip);
-	lb->has_fip = config_setting_get_member(lb->o.cs, "floating_ip") != NULL;
+	lb->has_fip = sp_setting(&lb->o, "floating_ip") != NULL;
 	lb->ls = sp_parse_list(sp, &lb->o, "listeners", sizeof(*lb->ls), &lb->n_ls, parse_listener);
 	if (!lb->n_ls && sp_member(&lb->o, "listeners", SP_LIST))
 		sp_err(sp, &lb->o, "listeners", "load balancer \"%s\" has no listener; add one, "
@@ -494,7 +523,7 @@ static const struct sp_key root_keys[] = {
 	{ NULL, 0, false, NULL },
 };
 
-void sp_parse(struct sp *sp, const config_setting_t *root)
+void sp_parse(struct sp *sp, const struct vxc_cfg_node *root)
 {
 	struct sp_obj r = { .cs = root };
 

@@ -16,11 +16,11 @@
 
 static unsigned line_of(const struct sp_obj *o, const char *key)
 {
-	const config_setting_t *at = o->cs;
+	const struct vxc_cfg_node *at = o->cs;
 
-	if (key && at && config_setting_is_group(at) && config_setting_get_member(at, key))
-		at = config_setting_get_member(at, key);
-	return at ? config_setting_source_line(at) : 0;
+	if (key && at && vxc_cfg_is_group(at) && vxc_cfg_member(at, key))
+		at = vxc_cfg_member(at, key);
+	return at ? vxc_cfg_line(at) : 0;
 }
 
 static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)
@@ -29,11 +29,6 @@ static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)
 }
 
 /* ---- duplicates by sorting ------------------------------------------ */
-
-struct dup_item {
-	uint64_t k1, k2;
-	size_t idx;
-};
 
 static int dup_cmp(const void *pa, const void *pb)
 {
@@ -70,79 +65,108 @@ struct name_ent {
 	size_t idx;
 };
 
+/* The names of one kind in file order, and a hash table over them (open
+ * addressing; slot values are positions in e plus one, 0 for empty). */
 struct name_idx {
 	const char *kind; /* "host", "network", ... */
 	struct name_ent *e;
 	size_t n;
+	size_t *slot;
+	size_t mask;
 };
 
-static int name_cmp(const void *pa, const void *pb)
+static size_t name_hash(const char *s)
 {
-	const struct name_ent *a = pa, *b = pb;
-	int c = strcmp(a->name, b->name);
+	size_t h = 14695981039346656037u; /* FNV-1a */
 
-	return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
 }
 
-/* Sorted names of one kind; a name given twice is reported at the second
- * and resolves to the first. */
+/* The slot holding name, or the empty one where it would go. */
+static size_t *name_slot(const struct name_idx *ix, const char *name)
+{
+	size_t i = name_hash(name) & ix->mask;
+
+	while (ix->slot[i] && strcmp(ix->e[ix->slot[i] - 1].name, name))
+		i = (i + 1) & ix->mask;
+	return &ix->slot[i];
+}
+
+/* Names of one kind; a name given twice is reported at the second and
+ * resolves to the first. */
 static void index_build(struct sp *sp, struct name_idx *ix, const char *kind, void *arr,
 			size_t n, size_t elsize)
 {
-	size_t k = 0;
+	size_t cap = 16;
 
+	while (cap < 2 * n)
+		cap *= 2;
 	ix->kind = kind;
-	ix->e = vxc_xcalloc(n, sizeof(*ix->e));
+	ix->e = vxc_xcalloc(n + 1, sizeof(*ix->e));
+	ix->slot = vxc_xcalloc(cap, sizeof(*ix->slot));
+	ix->mask = cap - 1;
 	ix->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct sp_obj *o = obj_at(arr, elsize, i);
+		struct sp_obj *o = obj_at(arr, elsize, i);
+		size_t *slot;
 
-		if (o->parsed && o->name)
-			ix->e[ix->n++] = (struct name_ent){ o->name, i };
-	}
-	qsort(ix->e, ix->n, sizeof(*ix->e), name_cmp);
-	for (size_t i = 0; i < ix->n; i++) {
-		if (k && !strcmp(ix->e[k - 1].name, ix->e[i].name)) {
-			const struct sp_obj *first = obj_at(arr, elsize, ix->e[k - 1].idx);
-			struct sp_obj *o = obj_at(arr, elsize, ix->e[i].idx);
+		if (!o->parsed || !o->name)
+			continue;
+		slot = name_slot(ix, o->name);
+		if (*slot) {
+			const struct sp_obj *first = obj_at(arr, elsize, ix->e[*slot - 1].idx);
 
 			o->dup = true;
 			sp_err(sp, o, "name",
 			       "duplicate %s name \"%s\" (first at line %u); every %s needs its own "
-			       "name", kind, ix->e[i].name, line_of(first, "name"), kind);
+			       "name", kind, o->name, line_of(first, "name"), kind);
 			continue;
 		}
-		ix->e[k++] = ix->e[i];
+		ix->e[ix->n++] = (struct name_ent){ o->name, i };
+		*slot = ix->n;
 	}
-	ix->n = k;
+}
+
+static void index_free(struct name_idx *ix)
+{
+	free(ix->e);
+	free(ix->slot);
 }
 
 static int index_find(const struct name_idx *ix, const char *name)
 {
-	size_t lo = 0, hi = ix->n;
+	size_t *slot = name_slot(ix, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, ix->e[mid].name);
-
-		if (!c)
-			return (int)ix->e[mid].idx;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return *slot ? (int)ix->e[*slot - 1].idx : -1;
 }
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Suggestions compare the name with every candidate: past this many, a
+ * spec with as many unknown references would take quadratic time. */
+#define SP_SUGGEST_MAX 256
 
 static void unknown_ref(struct sp *sp, const struct name_idx *ix, const struct sp_ref *ref)
 {
-	const char **cands = vxc_xcalloc(ix->n, sizeof(*cands));
+	const char **cands;
 	const char *sug;
 	char list[256] = "";
 
-	for (size_t i = 0; i < ix->n; i++) {
+	if (ix->n > SP_SUGGEST_MAX) {
+		sp_err(sp, &ref->at, NULL, "unknown %s \"%s\": none of the spec's %zu %ss has that "
+		       "name", ix->kind, ref->at.name, ix->n, ix->kind);
+		return;
+	}
+	cands = vxc_xcalloc(ix->n + 1, sizeof(*cands));
+	for (size_t i = 0; i < ix->n; i++)
 		cands[i] = ix->e[i].name;
+	qsort(cands, ix->n, sizeof(*cands), str_cmp); /* the list in name order */
+	for (size_t i = 0; i < ix->n; i++) {
 		if (strlen(list) + strlen(cands[i]) + 8 < sizeof(list))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? ", " : "", cands[i]);
@@ -448,44 +472,56 @@ static void check_instances(struct sp_val *v)
 	}
 }
 
+static void dup_member(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_member *m = &sp->cur_ls->members[dup], *o = &sp->cur_ls->members[first];
+	char ip[VXC_IPSTR];
+
+	sp_err(sp, &m->o, NULL, "load balancer \"%s\": member %s:%u is listed twice (first at "
+	       "line %u); list it once", sp_nm(&sp->cur_lb->o), vxc_ip_str(m->m.addr, ip), m->m.port,
+	       line_of(&o->o, NULL));
+}
+
+/* Sorted, so 100,000 members cost no more than sorting them. */
 static void check_members(struct sp *sp, const struct sp_lb *lb, const struct sp_listener *ls)
 {
-	char ip[VXC_IPSTR];
+	struct dup_item *it = vxc_xcalloc(ls->n_members + 1, sizeof(*it));
+	size_t n = 0;
 
 	for (size_t i = 0; i < ls->n_members; i++) {
 		const struct sp_member *m = &ls->members[i];
 
-		for (size_t j = 0; m->o.parsed && m->ok && j < i; j++) {
-			const struct sp_member *o = &ls->members[j];
-
-			if (!o->o.parsed || !o->ok || o->m.addr.s_addr != m->m.addr.s_addr ||
-			    o->m.port != m->m.port)
-				continue;
-			sp_err(sp, &m->o, NULL, "load balancer \"%s\": member %s:%u is listed twice "
-			       "(first at line %u); list it once", sp_nm(&lb->o),
-			       vxc_ip_str(m->m.addr, ip), m->m.port, line_of(&o->o, NULL));
-			break;
-		}
+		if (m->o.parsed && m->ok)
+			it[n++] = (struct dup_item){ ntohl(m->m.addr.s_addr), m->m.port, i };
 	}
+	sp->cur_lb = lb;
+	sp->cur_ls = ls;
+	find_dups(sp, it, n, dup_member);
+}
+
+static void dup_listener(struct sp *sp, size_t first, size_t dup)
+{
+	const struct sp_lb *lb = sp->cur_lb;
+	const struct sp_listener *ls = &lb->ls[dup];
+
+	sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by listener "
+	       "%zu (line %u); every listener needs its own port", sp_nm(&lb->o), ls->l.port,
+	       first, line_of(&lb->ls[first].o, "port"));
 }
 
 static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 {
-	for (size_t i = 0; i < lb->n_ls; i++) {
-		const struct sp_listener *ls = &lb->ls[i];
+	struct dup_item *it = vxc_xcalloc(lb->n_ls + 1, sizeof(*it));
+	size_t n = 0;
 
-		if (!ls->o.parsed)
-			continue;
-		for (size_t j = 0; ls->port_ok && j < i; j++) {
-			if (!lb->ls[j].o.parsed || !lb->ls[j].port_ok || lb->ls[j].l.port != ls->l.port)
-				continue;
-			sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by "
-			       "listener %zu (line %u); every listener needs its own port",
-			       sp_nm(&lb->o), ls->l.port, j, line_of(&lb->ls[j].o, "port"));
-			break;
-		}
-		check_members(sp, lb, ls);
-	}
+	for (size_t i = 0; i < lb->n_ls; i++)
+		if (lb->ls[i].o.parsed && lb->ls[i].port_ok)
+			it[n++] = (struct dup_item){ 0, lb->ls[i].l.port, i };
+	sp->cur_lb = lb;
+	find_dups(sp, it, n, dup_listener);
+	for (size_t i = 0; i < lb->n_ls; i++)
+		if (lb->ls[i].o.parsed)
+			check_members(sp, lb, &lb->ls[i]);
 }
 
 static void check_lbs(struct sp_val *v)
@@ -608,7 +644,6 @@ static void check_ports(struct sp *sp)
 	struct dup_item *ia = vxc_xcalloc(sp->n_ports, sizeof(*ia));
 	struct dup_item *im = vxc_xcalloc(sp->n_ports, sizeof(*im));
 
-	sp->holds = vxc_xcalloc(sp->n_hosts * sp->n_nets + 1, sizeof(*sp->holds));
 	for (size_t i = 0; i < sp->n_ports; i++) {
 		const struct sp_port *p = &sp->ports[i];
 		uint64_t mac = 0;
@@ -617,43 +652,67 @@ static void check_ports(struct sp *sp)
 			mac = mac << 8 | p->mac.b[b];
 		ia[i] = (struct dup_item){ (uint64_t)p->net, ntohl(p->addr.s_addr), i };
 		im[i] = (struct dup_item){ (uint64_t)p->net, mac, i };
-		if (p->host >= 0)
-			sp->holds[(size_t)p->host * sp->n_nets + (size_t)p->net] = true;
 	}
 	find_dups(sp, ia, sp->n_ports, dup_addr);
 	find_dups(sp, im, sp->n_ports, dup_mac);
 }
 
-/* MTU: given, it must fit every holding host's underlay with the VXLAN
- * overhead; omitted, it is derived from the smallest such underlay. */
-static void check_mtu(struct sp *sp, struct sp_network *n, size_t ni)
+/* MTU: given, it must fit the underlay of every host holding the network
+ * (with a port on it) with the VXLAN overhead; omitted, it is derived from
+ * the smallest such underlay. The (network, host) pairs come from the
+ * ports, sorted: a host-by-network table would grow with their product. */
+static void mtu_too_big(struct sp *sp, const struct sp_network *n, const struct sp_host *host)
 {
-	unsigned min = 1500;
-	size_t min_host = SIZE_MAX;
+	sp_err(sp, &n->o, "mtu", "network \"%s\": MTU %u plus %d bytes of VXLAN overhead exceeds "
+	       "underlay_mtu %u of host \"%s\", which holds it; lower mtu to %u or raise that "
+	       "host's underlay_mtu", n->o.name, n->mtu, VXC_VXLAN_OVERHEAD, host->underlay_mtu,
+	       sp_nm(&host->o), host->underlay_mtu - VXC_VXLAN_OVERHEAD);
+}
 
-	for (size_t h = 0; h < sp->n_hosts; h++) {
-		const struct sp_host *host = &sp->hosts[h];
-
-		if (!sp->holds[h * sp->n_nets + ni])
-			continue;
-		if (min_host == SIZE_MAX || host->underlay_mtu < min) {
-			min = host->underlay_mtu;
-			min_host = h;
-		}
-		if (n->mtu_given && n->mtu && n->mtu + VXC_VXLAN_OVERHEAD > host->underlay_mtu)
-			sp_err(sp, &n->o, "mtu", "network \"%s\": MTU %u plus %d bytes of VXLAN "
-			       "overhead exceeds underlay_mtu %u of host \"%s\", which holds it; "
-			       "lower mtu to %u or raise that host's underlay_mtu", n->o.name, n->mtu,
-			       VXC_VXLAN_OVERHEAD, host->underlay_mtu, sp_nm(&host->o),
-			       host->underlay_mtu - VXC_VXLAN_OVERHEAD);
-	}
-	if (n->mtu_given)
-		return;
+static void derive_mtu(struct sp *sp, struct sp_network *n, unsigned min, size_t min_host)
+{
 	n->mtu = min - VXC_VXLAN_OVERHEAD;
 	if (n->mtu < SP_MTU_MIN)
 		sp_err(sp, &n->o, NULL, "network \"%s\": the derived MTU %u (underlay_mtu %u of host "
 		       "\"%s\" minus %d) is below %d; raise that host's underlay_mtu", n->o.name,
 		       n->mtu, min, sp_nm(&sp->hosts[min_host].o), VXC_VXLAN_OVERHEAD, SP_MTU_MIN);
+}
+
+static void check_mtus(struct sp *sp)
+{
+	struct dup_item *it = vxc_xcalloc(sp->n_ports + 1, sizeof(*it));
+	unsigned *min = vxc_xcalloc(sp->n_nets + 1, sizeof(*min));
+	size_t *min_host = vxc_xcalloc(sp->n_nets + 1, sizeof(*min_host)), n = 0;
+
+	for (size_t i = 0; i < sp->n_ports; i++)
+		if (sp->ports[i].host >= 0)
+			it[n++] = (struct dup_item){ (uint64_t)sp->ports[i].net,
+						     (uint64_t)sp->ports[i].host, i };
+	qsort(it, n, sizeof(*it), dup_cmp);
+	for (size_t i = 0; i < sp->n_nets; i++) {
+		min[i] = 1500;
+		min_host[i] = SIZE_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t ni = it[i].k1, h = it[i].k2;
+		struct sp_network *net = &sp->nets[ni];
+		const struct sp_host *host = &sp->hosts[h];
+
+		if ((i && it[i - 1].k1 == ni && it[i - 1].k2 == h) || !net->o.parsed || !net->o.name)
+			continue;
+		if (min_host[ni] == SIZE_MAX || host->underlay_mtu < min[ni]) {
+			min[ni] = host->underlay_mtu;
+			min_host[ni] = h;
+		}
+		if (net->mtu_given && net->mtu && net->mtu + VXC_VXLAN_OVERHEAD > host->underlay_mtu)
+			mtu_too_big(sp, net, host);
+	}
+	for (size_t i = 0; i < sp->n_nets; i++)
+		if (sp->nets[i].o.parsed && sp->nets[i].o.name && !sp->nets[i].mtu_given)
+			derive_mtu(sp, &sp->nets[i], min[i], min_host[i]);
+	free(it);
+	free(min);
+	free(min_host);
 }
 
 /* Routers' gateway ports all share the provider bridge. */
@@ -759,11 +818,44 @@ static void resolve_fip_router(struct sp_val *v, struct sp_fip *f)
 		       f->target.at.name, n->o.name, n->o.name);
 }
 
+/* Routers' external addresses, sorted once: each floating IP is then looked
+ * up instead of compared with every router. */
+static void index_externals(struct sp *sp)
+{
+	sp->externals = vxc_xcalloc(sp->n_routers + 1, sizeof(*sp->externals));
+	sp->n_externals = 0;
+	for (size_t i = 0; i < sp->n_routers; i++)
+		if (sp->routers[i].o.parsed && sp->routers[i].external_ok)
+			sp->externals[sp->n_externals++] = (struct dup_item){
+				ntohl(sp->routers[i].external.s_addr), 0, i };
+	qsort(sp->externals, sp->n_externals, sizeof(*sp->externals), dup_cmp);
+}
+
+/* The first router (in file order) whose external address is a, or NULL. */
+static const struct sp_router *router_with_external(const struct sp *sp, struct in_addr a)
+{
+	size_t lo = 0, hi = sp->n_externals;
+	uint64_t k = ntohl(a.s_addr);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sp->externals[mid].k1 < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sp->n_externals && sp->externals[lo].k1 == k)
+		return &sp->routers[sp->externals[lo].idx];
+	return NULL;
+}
+
 static void check_fip_addr(struct sp *sp, struct sp_fip *f)
 {
 	const struct sp_provider *pv = sp->prov;
 	char ip[VXC_IPSTR], a[VXC_IPSTR], b[VXC_IPSTR];
 	uint32_t h = ntohl(f->addr.s_addr);
+	const struct sp_router *r;
 
 	if (!pv || !f->addr_ok)
 		return;
@@ -774,17 +866,9 @@ static void check_fip_addr(struct sp *sp, struct sp_fip *f)
 	else if (pv->gateway_ok && f->addr.s_addr == pv->gateway.s_addr)
 		sp_err(sp, &f->o, f->addr_key, "floating IP %s is the provider gateway; pick another",
 		       ip);
-	else
-		for (size_t i = 0; i < sp->n_routers; i++) {
-			const struct sp_router *r = &sp->routers[i];
-
-			if (!r->o.parsed || !r->external_ok || r->external.s_addr != f->addr.s_addr)
-				continue;
-			sp_err(sp, &f->o, f->addr_key, "floating IP %s is the external address of "
-			       "router \"%s\" (line %u); pick another", ip, sp_nm(&r->o),
-			       line_of(&r->o, "external"));
-			break;
-		}
+	else if ((r = router_with_external(sp, f->addr)))
+		sp_err(sp, &f->o, f->addr_key, "floating IP %s is the external address of router "
+		       "\"%s\" (line %u); pick another", ip, sp_nm(&r->o), line_of(&r->o, "external"));
 }
 
 /* The one further down the file is the duplicate. */
@@ -829,6 +913,8 @@ static void check_fips(struct sp_val *v)
 	struct dup_item *it = vxc_xcalloc(sp->n_fips, sizeof(*it));
 	size_t na = 0, nt = 0;
 
+	index_externals(sp);
+
 	for (size_t i = 0; i < sp->n_fips; i++) {
 		struct sp_fip *f = &sp->fips[i];
 
@@ -847,6 +933,8 @@ static void check_fips(struct sp_val *v)
 	}
 	find_dups(sp, ia, na, dup_fip);
 	find_dups(sp, it, nt, dup_target);
+	free(sp->externals);
+	sp->externals = NULL;
 }
 
 void sp_validate(struct sp *sp)
@@ -866,14 +954,12 @@ void sp_validate(struct sp *sp)
 	check_lbs(&v);
 	collect_ports(sp);
 	check_ports(sp);
-	for (size_t i = 0; i < sp->n_nets; i++)
-		if (sp->nets[i].o.parsed && sp->nets[i].o.name)
-			check_mtu(sp, &sp->nets[i], i);
+	check_mtus(sp);
 	check_gw_macs(sp);
 	check_fips(&v);
-	free(v.hosts.e);
-	free(v.nets.e);
-	free(v.routers.e);
-	free(v.insts.e);
-	free(v.lbs.e);
+	index_free(&v.hosts);
+	index_free(&v.nets);
+	index_free(&v.routers);
+	index_free(&v.insts);
+	index_free(&v.lbs);
 }

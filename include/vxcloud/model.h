@@ -148,13 +148,18 @@ enum vxc_instance_kind {
 	VXC_INSTANCE_VM = 2,
 };
 
+/* The spec guarantees a command's program name (command[0]) is 1 to
+ * VXC_PROGRAM_MAX bytes without blanks or control characters, so drivers
+ * can record and compare it as one token. */
+#define VXC_PROGRAM_MAX 255
+
 struct vxc_instance {
 	const char *name;
 	enum vxc_instance_kind kind;
 	const struct vxc_host *host;
 	const struct vxc_port *port;
 	const char *image;           /* NULL when none given */
-	const char *const *command;  /* NULL-terminated argv, or NULL */
+	const char *const *command;  /* NULL-terminated argv, or NULL; see below */
 	unsigned cpus;               /* 0 = driver default */
 	unsigned memory_mb;          /* 0 = driver default */
 	char netns[VXC_NETNS_NAMSIZ]; /* "vxi-<name>" for drivers that name one */

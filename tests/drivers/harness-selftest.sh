@@ -45,9 +45,10 @@ vxt_ok "with host, netns_dir and drivers" \
 vxt_ok "overrides and settings blocks" bash -c \
 	"grep -q '^nat = \"nftables\";' '$conf' && grep -q 'linuxbridge = { vxlan_port = 4789; };' '$conf' &&
 	 grep -q 'netns = { stop_timeout_ms = 500; };' '$conf' && ! grep -q '^vm' '$conf'"
+plugins=$(_vxt_plugin_dir_of "$VXT_WORK")
 vxt_ok "plugin copies are root-owned 0755" bash -c \
-	"ls $VXT_WORK/plugins/*.so >/dev/null && [ -z \"\$(find $VXT_WORK/plugins -name '*.so' ! -perm 0755)\" ] &&
-	 [ -z \"\$(find $VXT_WORK/plugins ! -user root)\" ]"
+	"ls $plugins/*.so >/dev/null && [ -z \"\$(find $plugins -name '*.so' ! -perm 0755)\" ] &&
+	 [ -z \"\$(find $plugins ! -user root)\" ]"
 if command -v config_lint >/dev/null 2>&1; then
 	vxt_ok "config parses" config_lint "$conf"
 fi

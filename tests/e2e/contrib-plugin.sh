@@ -4,7 +4,13 @@
 # `pkg-config vxcloud`, install it, and have the installed vxcloud load it.
 set -euo pipefail
 src=${VXC_TOP_SRCDIR:?} build=${VXC_TOP_BUILDDIR:?}
-dest=$(mktemp -d /tmp/vxc-contrib-XXXXXX)
+# Not in /tmp: the loader refuses plugins below a directory that others
+# can write. As root in /run, otherwise in the build tree.
+if [ "$(id -u)" -eq 0 ]; then
+	dest=$(mktemp -d /run/vxc-contrib-XXXXXX)
+else
+	dest=$(mktemp -d "$build/vxc-contrib-XXXXXX")
+fi
 trap 'rm -rf "$dest"' EXIT
 chmod 0755 "$dest"
 

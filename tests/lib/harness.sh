@@ -263,9 +263,15 @@ vxt_add_client() {
 }
 
 # Copies of the built plugins, root-owned 0755, in one dir per run: the
-# loader may refuse plugins that others can write. Sets VXT_PLUGIN_DIR.
+# loader refuses plugins that others can write, and directories below one
+# others can write (such as /tmp), so it lives in /run. Sets VXT_PLUGIN_DIR.
+_vxt_plugin_dir_of() {
+	printf '/run/%s-plugins.%s' "$P" "${1##*.}"
+}
+
 _vxt_plugin_dir() {
-	local dir="$VXT_WORK/plugins" so n=0
+	local dir so n=0
+	dir=$(_vxt_plugin_dir_of "$VXT_WORK")
 	VXT_PLUGIN_DIR=$dir
 	if [ ! -d "$dir" ]; then
 		[ -n "$VXT_BUILDDIR" ] || vxt_bail "VXC_TOP_BUILDDIR is not set"
@@ -557,7 +563,7 @@ _vxt_clean_workdir() {
 		"$w"/*) rm -f "$d" ;;
 		esac
 	done
-	rm -rf --one-file-system "$w"
+	rm -rf --one-file-system "$w" "$(_vxt_plugin_dir_of "$w")"
 }
 
 _vxt_clean_namespaces() {

@@ -4,9 +4,23 @@
 set -uo pipefail
 build=${VXC_TOP_BUILDDIR:?}
 mapfile -t plugins < <(find "$build/plugins" -path '*/.libs/*.so' -type f | sort)
-dir=$(mktemp -d /tmp/vxc-abi-XXXXXX)
+# The loader refuses plugins below a directory others can write, such as
+# /tmp: as root in /run, otherwise in the build tree (skipped when that is
+# below such a directory).
+if [ "$(id -u)" -eq 0 ]; then
+	dir=$(mktemp -d /run/vxc-abi-XXXXXX)
+else
+	dir=$(mktemp -d "$build/tests/unit/vxc-abi-XXXXXX")
+fi
 trap 'rm -rf "$dir"' EXIT
 chmod 0755 "$dir"
+printf 'plugin_dir = "%s";\n' "$dir" >"$dir/probe.conf"
+if why=$("$build/core/vxcloud" --config "$dir/probe.conf" --json plugins 2>&1 |
+	grep -o 'which holds plugin directory[^"]*'); then
+	echo "1..0 # SKIP the build tree is below a directory others can write ($why)"
+	exit 77
+fi
+rm -f "$dir/probe.conf"
 n=0 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n - $*"; }

@@ -11,10 +11,16 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "trust.h"
 #include "tap.h"
 #include "util.h"
 
-static char top[] = "/tmp/vxc-loader-XXXXXX";
+/* The loader refuses plugin directories anywhere below a directory others
+ * can write, such as /tmp: as root the test works in /run, otherwise in
+ * the build tree (skipped when that is below such a directory). */
+static char top_root[] = "/run/vxc-loader-XXXXXX";
+static char top_build[] = TEST_TRUSTED_DIR "/vxc-loader-XXXXXX";
+static char *top;
 static int n_dirs;
 
 static int copy_file(const char *from, const char *to, mode_t mode)
@@ -161,6 +167,73 @@ static void test_permissions(void)
 	free(dir);
 }
 
+/* A FIFO named like a plugin is refused without opening it blocking (an
+ * open for reading would wait for a writer forever). */
+static void test_fifo(void)
+{
+	struct vxc_registry reg;
+	char *dir = plugin_dir((const char *[]){ "good", NULL });
+	char *fifo = vxc_xasprintf("%s/fifo.so", dir);
+
+	ok(mkfifo(fifo, 0644) == 0, "make a FIFO named fifo.so");
+	alarm(20);
+	vxc_registry_scan(&reg, dir);
+	alarm(0);
+	ok(contains(error_of(&reg, "/fifo.so"), "is a FIFO, not a regular file"),
+	   "a FIFO in the plugin directory is refused without blocking");
+	ok(reg.n == 2 && contains(reg.v[1].path, "/good.so") && reg.v[1].desc,
+	   "the good plugin beside it loads");
+	vxc_registry_free(&reg);
+	free(fifo);
+	free(dir);
+}
+
+/* What is loaded is checked all the way up: a symbolic link into a
+ * directory others can write, or a plugin directory below one, is refused
+ * (someone could swap the file between a check and the load). */
+static void test_chain(void)
+{
+	struct vxc_registry reg;
+	char *dir = plugin_dir((const char *[]){ "good", NULL });
+	char *open_dir = vxc_xasprintf("%s/world-writable", top);
+	char *inner = vxc_xasprintf("%s/plugins", open_dir);
+	char *link = vxc_xasprintf("%s/linked.so", dir), *target, *good;
+
+	mkdir(open_dir, 0777);
+	chmod(open_dir, 01777);
+	target = vxc_xasprintf("%s/good.so", open_dir);
+	good = vxc_xasprintf("%s/good.so", dir);
+	rename(good, target);
+	ok(symlink(target, link) == 0, "link a plugin in a world-writable directory");
+	vxc_registry_scan(&reg, dir);
+	ok(contains(error_of(&reg, "/linked.so"), "which holds plugin file") &&
+		   contains(error_of(&reg, "/linked.so"), "writable by group or others (mode 1777)"),
+	   "a link to a plugin in a world-writable (even sticky) directory is refused");
+	vxc_registry_free(&reg);
+
+	unlink(link);
+	rename(target, good);
+	ok(symlink(good, link) == 0, "link a plugin in the trusted directory");
+	vxc_registry_scan(&reg, dir);
+	ok(!error_of(&reg, "/good.so") && contains(error_of(&reg, "/linked.so"), "already provided"),
+	   "a link inside trusted directories is followed (and is the same driver)");
+	vxc_registry_free(&reg);
+
+	mkdir(inner, 0755);
+	chmod(inner, 0755);
+	ok(vxc_registry_scan(&reg, inner) < 0 &&
+		   contains(reg.dir_error, "which holds plugin directory") &&
+		   contains(reg.dir_error, "chmod go-w"),
+	   "a plugin directory inside a world-writable directory is refused");
+	vxc_registry_free(&reg);
+	free(dir);
+	free(open_dir);
+	free(inner);
+	free(link);
+	free(target);
+	free(good);
+}
+
 static void remove_tree(void)
 {
 	char *cmd[] = { "rm", "-rf", top, NULL };
@@ -176,10 +249,23 @@ static void remove_tree(void)
 
 int main(void)
 {
+	char *why;
+	int fd;
+
+	top = geteuid() == 0 ? top_root : top_build;
 	if (!mkdtemp(top)) {
 		perror("mkdtemp");
 		return 1;
 	}
+	chmod(top, 0755);
+	fd = vxc_trusted_open(top, S_IFDIR, "test directory", &why);
+	if (fd < 0) {
+		printf("1..0 # SKIP %s\n", why);
+		free(why);
+		remove_tree();
+		return 77;
+	}
+	close(fd);
 	chmod(top, 0755);
 	test_good();
 	test_refusal("nodesc", "exports no vxc_plugin_descriptor",
@@ -192,6 +278,8 @@ int main(void)
 		     "a plugin with unresolved symbols is refused at load");
 	test_duplicate();
 	test_permissions();
+	test_fifo();
+	test_chain();
 	remove_tree();
 	return tap_done();
 }
