@@ -469,6 +469,13 @@ static void check_members(struct sp *sp, const struct sp_lb *lb, const struct sp
 	}
 }
 
+/* UDP and TCP ports are apart: a udp and a tcp listener may share a number. */
+static bool same_port(const struct sp_listener *a, const struct sp_listener *b)
+{
+	return a->l.port == b->l.port &&
+	       (a->l.protocol == VXC_LB_UDP) == (b->l.protocol == VXC_LB_UDP);
+}
+
 static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 {
 	for (size_t i = 0; i < lb->n_ls; i++) {
@@ -477,10 +484,10 @@ static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 		if (!ls->o.parsed)
 			continue;
 		for (size_t j = 0; ls->port_ok && j < i; j++) {
-			if (!lb->ls[j].o.parsed || !lb->ls[j].port_ok || lb->ls[j].l.port != ls->l.port)
+			if (!lb->ls[j].o.parsed || !lb->ls[j].port_ok || !same_port(&lb->ls[j], ls))
 				continue;
 			sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by "
-			       "listener %zu (line %u); every listener needs its own port",
+			       "listener %zu (line %u); every listener needs its own port per protocol",
 			       sp_nm(&lb->o), ls->l.port, j, line_of(&lb->ls[j].o, "port"));
 			break;
 		}
