@@ -82,26 +82,24 @@ static int ensure_vip(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, unsig
 	return d->svc->veth_ensure(d->ctx, &v, flags);
 }
 
-/* Inside the namespace (or, under dry run before it exists, as if empty). */
+/* Inside the namespace: IPVS first, so a kernel without it is named as
+ * such before anything else changes. */
 static int ensure_kernel(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags)
 {
 	struct ipvs_nl *nl = NULL;
-	int r = ipvs_sysctls_ensure(d, lb->name, flags);
+	int r = ipvs_nl_open(&nl);
 
+	if (r == -EPROTONOSUPPORT)
+		return d->svc->error(d->ctx, r, "the kernel has no IPVS (generic netlink family "
+				     "\"IPVS\" unknown; modprobe ip_vs)");
+	if (r < 0)
+		return d->svc->error(d->ctx, r, "IPVS netlink: %s", strerror(-r));
+	r = ipvs_sysctls_ensure(d, lb->name, flags);
 	if (r == 0)
 		r = ipvs_snat_ensure(d, lb->name, lb->port->addr, flags);
-	if (r == 0) {
-		r = ipvs_nl_open(&nl);
-		if (r == -EPROTONOSUPPORT)
-			return d->svc->error(d->ctx, r, "load balancer %s: the kernel has no IPVS "
-					     "(generic netlink family \"IPVS\" unknown; modprobe "
-					     "ip_vs)", lb->name);
-		if (r < 0)
-			return d->svc->error(d->ctx, r, "load balancer %s: IPVS netlink: %s",
-					     lb->name, strerror(-r));
+	if (r == 0)
 		r = ipvs_sync(d, nl, lb, flags);
-		ipvs_nl_close(nl);
-	}
+	ipvs_nl_close(nl);
 	return r;
 }
 
