@@ -19,18 +19,18 @@ static int check_lb(struct ipvs_drv *d, const struct vxc_lb *lb)
 		const struct vxc_lb_listener *l = &lb->listeners[i];
 
 		if (l->protocol != VXC_LB_TCP && l->protocol != VXC_LB_UDP)
-			return d->svc->error(d->ctx, -EINVAL, "load balancer %s: listener %zu: "
-					     "only tcp and udp are layer 4", lb->name, i);
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: only tcp and udp are "
+					     "layer 4", i);
 		if (!ipvs_sched_name(l->algorithm))
-			return d->svc->error(d->ctx, -EINVAL, "load balancer %s: listener %zu: "
-					     "unknown algorithm %d", lb->name, i, (int)l->algorithm);
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: unknown algorithm %d",
+					     i, (int)l->algorithm);
 		if (l->health.enabled)
-			return d->svc->error(d->ctx, -EINVAL, "load balancer %s: listener %zu: "
-					     "health checks are not done by ipvs", lb->name, i);
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: health checks are not "
+					     "done by ipvs", i);
 		for (size_t j = 0; j < l->n_members; j++)
 			if (l->members[j].weight > 65535)
-				return d->svc->error(d->ctx, -EINVAL, "load balancer %s: listener "
-						     "%zu: member %zu: weight %u", lb->name, i, j,
+				return d->svc->error(d->ctx, -EINVAL, "listener %zu: member %zu: weight %u "
+						     "over 65535", i, j,
 						     l->members[j].weight);
 	}
 	return 0;
@@ -56,8 +56,8 @@ static int ensure_netns(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned fl
 		return r;
 	*fd = d->svc->netns_open(d->ctx, lb->netns);
 	if (*fd < 0)
-		return d->svc->error(d->ctx, *fd, "load balancer %s: netns %s: cannot open it after "
-				     "creating it", lb->name, lb->netns);
+		return d->svc->error(d->ctx, *fd, "netns %s: cannot open it after creating "
+				     "it", lb->netns);
 	return 0;
 }
 

@@ -230,8 +230,8 @@ int ipvs_snat_ensure(struct ipvs_drv *d, const char *lb, struct in_addr vip, uns
 	if (c.nl)
 		mnl_socket_close(c.nl);
 	if (r < 0)
-		return d->svc->error(d->ctx, r, "load balancer %s: nftables table %s: %s", lb,
-				     SNAT_TABLE, strerror(-r));
+		return d->svc->error(d->ctx, r, "nftables table %s: %s", SNAT_TABLE,
+				     strerror(-r));
 	return 0;
 }
 
@@ -282,8 +282,7 @@ int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags)
 			continue;
 		r = write_sysctl(paths[i], "1");
 		if (r < 0)
-			return d->svc->error(d->ctx, r, "load balancer %s: %s: %s", lb, paths[i],
-					     strerror(-r));
+			return d->svc->error(d->ctx, r, "%s: %s", paths[i], strerror(-r));
 	}
 	return 0;
 }

@@ -57,7 +57,7 @@ static const struct ipvs_svc *find_svc(const struct ipvs_svc *v, size_t n,
 static int fail(struct ipvs_drv *d, const char *lb, int r, const char *what,
 		const struct ipvs_svc *s)
 {
-	return d->svc->error(d->ctx, r, "load balancer %s: IPVS %s %s %s:%u: %s", lb, what,
+	return d->svc->error(d->ctx, r, "IPVS %s %s %s:%u: %s", what,
 			     proto_name(s->protocol), inet_ntoa(s->addr), s->port, strerror(-r));
 }
 
@@ -209,8 +209,8 @@ int ipvs_sync(struct ipvs_drv *d, struct ipvs_nl *nl, const struct vxc_lb *lb, u
 	int r = nl ? ipvs_services(nl, &have, &n) : 0;
 
 	if (r < 0)
-		return d->svc->error(d->ctx, r, "load balancer %s: IPVS: list services: %s",
-				     lb->name, strerror(-r));
+		return d->svc->error(d->ctx, r, "IPVS: list services: %s",
+				     strerror(-r));
 	r = drop_extra_services(d, nl, lb, have, n, flags);
 	for (size_t i = 0; r == 0 && i < lb->n_listeners; i++) {
 		want_service(lb, &lb->listeners[i], &want);
