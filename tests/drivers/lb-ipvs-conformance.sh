@@ -4,7 +4,9 @@
 # balancer removal, destroy. POSIX sh: it runs under busybox sh inside the
 # test VM (tests/vm/ipvs-vm.sh) as well as under bash on a host with IP_VS.
 #
-# Usage: lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
+# Usage: [IPVSADM=PATH] lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
+# IPVSADM, when given, changes IPVS by hand to check that apply sets it back
+# (the driver itself never runs ipvsadm).
 # Runs everything inside a network namespace of its own (unshare -n), so
 # nothing outside changes; prints TAP.
 set -u
@@ -150,6 +152,37 @@ else
 fi
 w=$(weight_of C0A86406:26AA)
 if [ "$w" = 3 ]; then ok "IPVS holds weight 3"; else not_ok "IPVS holds weight 3" "weight $w"; fi
+
+# ---- drift: IPVS changed by hand (ipvsadm) is set back by apply -------
+# The driver diffs against what the kernel holds, not against a cache.
+if [ -n "${IPVSADM:-}" ]; then
+	in_ns vxlb-lb1 "$IPVSADM" -e -t 192.168.100.8:80 -r 192.168.100.6:9898 -m -w 7
+	in_ns vxlb-lb1 "$IPVSADM" -a -t 192.168.100.8:80 -r 192.168.100.99:9898 -m -w 1
+	in_ns vxlb-lb1 "$IPVSADM" -A -t 192.168.100.8:8080 -s rr
+	in_ns vxlb-lb1 "$IPVSADM" -E -t 192.168.100.8:80 -s lc
+	vx plan >/dev/null 2>&1; rc=$?
+	if [ $rc -eq 6 ]; then ok "plan sees the hand changes (exit 6)"; else not_ok "plan sees hand changes" "exit $rc"; fi
+	out=$(vx apply 2>&1)
+	echo "$out" | sed 's/^/#   /'
+	for c in "set service tcp 192.168.100.8:80 scheduler wrr" \
+		"set member 192.168.100.6:9898 weight 3" \
+		"remove member 192.168.100.99:9898" \
+		"remove service tcp 192.168.100.8:8080"; do
+		if echo "$out" | grep -q "$c"; then ok "apply: $c"; else not_ok "apply: $c"; fi
+	done
+	T=$(ipvs_table)
+	if has "^TCP  C0A86408:0050 wrr" && has "-> C0A86406:26AA *Masq *3 " && hasnt "C0A86463" &&
+		hasnt ":1F90"; then
+		ok "IPVS is back to the spec"
+	else
+		not_ok "IPVS is back to the spec" "$T"
+	fi
+	out=$(vx apply 2>&1)
+	if echo "$out" | grep -q "no changes"; then ok "then no changes"; else not_ok "then no changes" "$out"; fi
+else
+	echo "ok $((N + 1)) # SKIP drift: no ipvsadm to change IPVS by hand"
+	N=$((N + 1))
+fi
 
 # ---- drain: weight 0, no new connections ------------------------------
 spec 3 0 1

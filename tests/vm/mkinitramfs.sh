@@ -48,7 +48,9 @@ for so in linuxbridge netns ipvs; do
 	cp "$f" "$stage/vx/plugins/"
 done
 chmod 0755 "$stage/vx/plugins" "$stage"/vx/plugins/*.so
-for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+# ipvsadm: only the test uses it, to change IPVS by hand
+cp "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" "$stage/vx/ipvsadm"
+for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "$stage/vx/ipvsadm" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
 done
