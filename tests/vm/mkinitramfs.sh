@@ -36,25 +36,31 @@ add_module() {
 }
 # crc32c_generic: libcrc32c (conntrack, nf_nat) asks the crypto API for crc32c (a softdep)
 for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh nf_conntrack nf_nat nf_tables \
-	nft_nat nft_chain_nat veth bridge vxlan; do
+	nft_nat nft_chain_nat nft_ct nf_conntrack_netlink veth bridge vxlan; do
 	add_module "$m"
 done
 printf '%s\n' "${order[@]}" >"$stage/lib/modules/order"
 
 # vxcloud, the plugins it needs, their libraries (and the loader).
 cp "$builddir/core/vxcloud" "$stage/vx/vxcloud"
-for so in linuxbridge netns ipvs; do
+for so in linuxbridge netns ipvs nftables; do
 	f=$(echo "$builddir"/plugins/*/"$so"/.libs/"$so".so)
 	cp "$f" "$stage/vx/plugins/"
 done
 chmod 0755 "$stage/vx/plugins" "$stage"/vx/plugins/*.so
-# ipvsadm: only the test uses it, to change IPVS by hand
+# ipvsadm: only the test uses it, to change IPVS by hand; iproute2's ip
+# makes the simulated hosts of the end-to-end test (busybox's cannot)
 cp "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" "$stage/vx/ipvsadm"
-for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "$stage/vx/ipvsadm" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+cp /sbin/ip "$stage/vx/ip"
+for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "$stage/vx/ipvsadm" \
+	"$stage/vx/ip" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
 done
 cp "$srcdir/tests/drivers/lb-ipvs-conformance.sh" "$stage/vx/conformance.sh"
+cp "$srcdir/tests/drivers/lb-ipvs-e2e.sh" "$stage/vx/e2e.sh"
+mkdir -p "$stage/var"
+ln -s ../run "$stage/var/run"
 cp "$srcdir/tests/vm/init" "$stage/init"
 chmod 0755 "$stage/init"
 
