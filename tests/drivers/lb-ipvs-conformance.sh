@@ -114,8 +114,17 @@ hasnt() { [ -n "$T" ] && ! echo "$T" | grep -q -- "$1"; }
 
 echo "# kernel $(uname -r); IPVS $(head -1 /proc/net/ip_vs 2>/dev/null || echo absent)"
 
-# ---- create -----------------------------------------------------------
+# ---- plan on a fresh host: what apply would do, nothing done ------------
 spec 1 1 1
+out=$(vx plan 2>&1); rc=$?
+if [ $rc -eq 6 ] && echo "$out" | grep -q "add service tcp 192.168.100.8:80 scheduler wrr" &&
+	echo "$out" | grep -q "add member 192.168.100.7:9898 weight 1" && [ ! -e "$NSDIR/vxlb-lb1" ]; then
+	ok "plan on a fresh host lists the services and members (exit 6), makes nothing"
+else
+	not_ok "plan on a fresh host" "exit $rc" "$out"
+fi
+
+# ---- create -----------------------------------------------------------
 out=$(vx apply 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok "apply creates the balancer"; else not_ok "apply creates the balancer" "$out"; fi
 T=$(ipvs_table 2>&1)
