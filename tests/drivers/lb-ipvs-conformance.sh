@@ -19,14 +19,29 @@ fi
 N=0
 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+not_ok() {
+	N=$((N + 1)) FAILED=$((FAILED + 1))
+	echo "not ok $N - $1"
+	shift
+	for l in "$@"; do echo "$l" | sed 's/^/# /'; done
+}
+# pass_if DESC DETAIL CMD...: ok when CMD succeeds, else not ok with DETAIL.
+pass_if() {
+	d=$1 detail=$2
+	shift 2
+	if "$@"; then ok "$d"; else not_ok "$d" "$detail"; fi
+}
+# says TEXT: the last command's output ($out) holds TEXT (a grep pattern).
+says() { echo "$out" | grep -q -- "$1"; }
 check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d" "command: $*"; fi; }
 
 W=$(mktemp -d /tmp/lb-ipvs.XXXXXX)
 NSDIR=$W/netns
 cleanup() {
 	[ -f "$W/h1.conf" ] && "$VXCLOUD" --config "$W/h1.conf" destroy >/dev/null 2>&1
-	for m in $(grep " $NSDIR" /proc/mounts | cut -d' ' -f2 | sort -r); do umount "$m" 2>/dev/null; done
+	for m in $(grep " $NSDIR" /proc/mounts | cut -d' ' -f2 | sort -r); do
+		umount "$m" 2>/dev/null
+	done
 	rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
@@ -118,7 +133,8 @@ echo "# kernel $(uname -r); IPVS $(head -1 /proc/net/ip_vs 2>/dev/null || echo a
 spec 1 1 1
 out=$(vx plan 2>&1); rc=$?
 if [ $rc -eq 6 ] && echo "$out" | grep -q "add service tcp 192.168.100.8:80 scheduler wrr" &&
-	echo "$out" | grep -q "add member 192.168.100.7:9898 weight 1" && [ ! -e "$NSDIR/vxlb-lb1" ]; then
+	echo "$out" | grep -q "add member 192.168.100.7:9898 weight 1" &&
+	[ ! -e "$NSDIR/vxlb-lb1" ]; then
 	ok "plan on a fresh host lists the services and members (exit 6), makes nothing"
 else
 	not_ok "plan on a fresh host" "exit $rc" "$out"
@@ -126,7 +142,7 @@ fi
 
 # ---- create -----------------------------------------------------------
 out=$(vx apply 2>&1); rc=$?
-if [ $rc -eq 0 ]; then ok "apply creates the balancer"; else not_ok "apply creates the balancer" "$out"; fi
+pass_if "apply creates the balancer" "$out" [ $rc -eq 0 ]
 T=$(ipvs_table 2>&1)
 echo "$T" | sed 's/^/#   /'
 check "TCP service on VIP:80 with scheduler wrr (roundrobin)" has "^TCP  C0A86408:0050 wrr"
@@ -145,9 +161,9 @@ fi
 
 # ---- re-apply: zero changes -------------------------------------------
 vx plan >/dev/null 2>&1; rc=$?
-if [ $rc -eq 0 ]; then ok "plan after apply: nothing to change"; else not_ok "plan: nothing" "exit $rc"; fi
+pass_if "plan after apply: nothing to change" "exit $rc" [ $rc -eq 0 ]
 out=$(vx apply 2>&1)
-if echo "$out" | grep -q "no changes"; then ok "second apply: no changes"; else not_ok "second apply: no changes" "$out"; fi
+pass_if "second apply: no changes" "$out" says "no changes"
 
 # ---- weight change: only that member's destination is sent -------------
 spec 3 1 1
@@ -170,7 +186,7 @@ if [ -n "${IPVSADM:-}" ]; then
 	in_ns vxlb-lb1 "$IPVSADM" -A -t 192.168.100.8:8080 -s rr
 	in_ns vxlb-lb1 "$IPVSADM" -E -t 192.168.100.8:80 -s lc
 	vx plan >/dev/null 2>&1; rc=$?
-	if [ $rc -eq 6 ]; then ok "plan sees the hand changes (exit 6)"; else not_ok "plan sees hand changes" "exit $rc"; fi
+	pass_if "plan sees the hand changes (exit 6)" "exit $rc" [ $rc -eq 6 ]
 	out=$(vx apply 2>&1)
 	echo "$out" | sed 's/^/#   /'
 	for c in "set service tcp 192.168.100.8:80 scheduler wrr" \
@@ -187,7 +203,7 @@ if [ -n "${IPVSADM:-}" ]; then
 		not_ok "IPVS is back to the spec" "$T"
 	fi
 	out=$(vx apply 2>&1)
-	if echo "$out" | grep -q "no changes"; then ok "then no changes"; else not_ok "then no changes" "$out"; fi
+	pass_if "then no changes" "$out" says "no changes"
 else
 	echo "ok $((N + 1)) # SKIP drift: no ipvsadm to change IPVS by hand"
 	N=$((N + 1))
@@ -199,7 +215,7 @@ out=$(vx apply 2>&1)
 if echo "$out" | grep -q "set member 192.168.100.7:9898 weight 0 (drained)"; then
 	ok "drain reported"; else not_ok "drain reported" "$out"; fi
 w=$(weight_of C0A86407:26AA)
-if [ "$w" = 0 ]; then ok "IPVS holds the drained member at weight 0"; else not_ok "weight 0" "$w"; fi
+pass_if "IPVS holds the drained member at weight 0" "weight $w" [ "$w" = 0 ]
 answers=$(fetch_many 4)
 n1=$(echo "$answers" | count web1); n2=$(echo "$answers" | count web2)
 if [ "$n1" = 4 ] && [ "$n2" = 0 ]; then ok "a drained member gets no new requests"; else
@@ -215,7 +231,7 @@ if echo "$out" | grep -q "remove service udp 192.168.100.8:53"; then
 T=$(ipvs_table)
 check "no UDP service left" hasnt "^UDP"
 out=$(vx apply 2>&1)
-if echo "$out" | grep -q "no changes"; then ok "apply after the removal: no changes"; else not_ok "no changes" "$out"; fi
+pass_if "apply after the removal: no changes" "$out" says "no changes"
 
 # ---- validation refusals: named by line and field, nothing changes ----
 before=$(ipvs_table)
@@ -224,7 +240,8 @@ sed 's/protocol = "tcp"; port = 80;/protocol = "http"; port = 80;/' "$W/good.con
 line=$(grep -n 'protocol = "http"' "$W/cloud.conf" | cut -d: -f1)
 out=$(vx apply 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
-if [ $rc -ne 0 ] && echo "$out" | grep -q "cloud.conf:$line: load_balancers\[0\].listeners\[0\].protocol: .*http.*ipvs cannot honour it"; then
+LS='load_balancers\[0\].listeners\[0\]'
+if [ $rc -ne 0 ] && says "cloud.conf:$line: $LS.protocol: .*http.*ipvs cannot honour it"; then
 	ok "protocol http refused for ipvs with file, line and field"
 else
 	not_ok "protocol http refused" "exit $rc"
@@ -234,7 +251,8 @@ sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { interval =
 line=$(grep -n 'health = ' "$W/cloud.conf" | cut -d: -f1)
 out=$(vx validate 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
-if [ $rc -ne 0 ] && echo "$out" | grep -q "cloud.conf:$line: load_balancers\[0\].listeners\[0\].health: .*health checks: the lb driver ipvs cannot honour it"; then
+if [ $rc -ne 0 ] &&
+	says "cloud.conf:$line: $LS.health: .*health checks: the lb driver ipvs cannot honour"; then
 	ok "health checks refused for ipvs with file, line and field"
 else
 	not_ok "health checks refused" "exit $rc"
@@ -242,13 +260,14 @@ fi
 sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { http_path = "\/"; };/' \
 	"$W/good.conf" >"$W/cloud.conf"
 out=$(vx validate 2>&1); rc=$?
-if [ $rc -ne 0 ] && echo "$out" | grep -q "listeners\[0\].health.http_path: .*an HTTP health check"; then
+if [ $rc -ne 0 ] && says "$LS.health.http_path: .*an HTTP health check"; then
 	ok "HTTP health check refused for ipvs"
 else
 	not_ok "HTTP health check refused" "exit $rc: $out"
 fi
 after=$(ipvs_table)
-if [ -n "$before" ] && [ "$before" = "$after" ]; then ok "a refused spec changes nothing"; else not_ok "refused spec changed IPVS"; fi
+if [ -n "$before" ] && [ "$before" = "$after" ]; then ok "a refused spec changes nothing"; else
+	not_ok "a refused spec changes nothing" "before: $before" "after: $after"; fi
 cp "$W/good.conf" "$W/cloud.conf"
 
 # ---- balancer removal, destroy -----------------------------------------

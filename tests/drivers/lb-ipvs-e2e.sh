@@ -17,7 +17,12 @@ fi
 IP=${IP:-/sbin/ip}
 N=0 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - e2e: $1"; }
-not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - e2e: $1"; shift; for l in "$@"; do echo "# $l"; done; }
+not_ok() {
+	N=$((N + 1)) FAILED=$((FAILED + 1))
+	echo "not ok $N - e2e: $1"
+	shift
+	for l in "$@"; do echo "$l" | sed 's/^/# /'; done
+}
 
 W=$(mktemp -d /tmp/lb-ipvs-e2e.XXXXXX)
 S=vxhe2e
@@ -26,13 +31,19 @@ cleanup() {
 	for h in $HOSTS; do
 		[ -f "$W/$h/vxcloud.conf" ] && vxh "$h" destroy >/dev/null 2>&1
 	done
-	for m in $(grep " $W" /proc/mounts | cut -d' ' -f2 | sort -r); do umount "$m" 2>/dev/null; done
+	for m in $(grep " $W" /proc/mounts | cut -d' ' -f2 | sort -r); do
+		umount "$m" 2>/dev/null
+	done
 	for n in $HOSTS client fabric; do "$IP" netns del "$S-$n" 2>/dev/null; done
 	rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
 
-vxh() { h=$1; shift; nsenter --net="/run/netns/$S-$h" -- "$VXCLOUD" --config "$W/$h/vxcloud.conf" "$@"; }
+vxh() { # HOST ARGS...: vxcloud on simulated host HOST
+	h=$1
+	shift
+	nsenter --net="/run/netns/$S-$h" -- "$VXCLOUD" --config "$W/$h/vxcloud.conf" "$@"
+}
 
 "$IP" netns add "$S-fabric" || exit 99
 "$IP" -n "$S-fabric" link add fabric type bridge
@@ -142,7 +153,8 @@ if [ "$n1" = 4 ]; then ok "web2 drained: every request goes to web1"; else
 	not_ok "drain" "$answers"; fi
 rc=0
 for h in net127 compute1 compute2; do vxh "$h" destroy >/dev/null 2>&1 || rc=1; done
-left=$(ls "$W/net127/netns" "$W/compute1/netns" "$W/compute2/netns" 2>/dev/null | grep -v ':$' | grep .)
+left=$(ls "$W/net127/netns" "$W/compute1/netns" "$W/compute2/netns" 2>/dev/null |
+	grep -v ':$' | grep .)
 if [ $rc = 0 ] && [ -z "$left" ]; then ok "destroy on every host leaves no namespace"; else
 	not_ok "destroy" "left: $left"; fi
 echo "1..$N"

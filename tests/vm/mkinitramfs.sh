@@ -35,8 +35,9 @@ add_module() {
 	order+=("$(basename "$path")")
 }
 # crc32c_generic: libcrc32c (conntrack, nf_nat) asks the crypto API for crc32c (a softdep)
-for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh nf_conntrack nf_nat nf_tables \
-	nft_nat nft_chain_nat nft_ct nf_conntrack_netlink veth bridge vxlan; do
+for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh \
+	nf_conntrack nf_nat nf_tables nft_nat nft_chain_nat nft_ct nf_conntrack_netlink \
+	veth bridge vxlan; do
 	add_module "$m"
 done
 printf '%s\n' "${order[@]}" >"$stage/lib/modules/order"

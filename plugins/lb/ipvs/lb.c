@@ -29,8 +29,8 @@ static int check_lb(struct ipvs_drv *d, const struct vxc_lb *lb)
 					     "done by ipvs", i);
 		for (size_t j = 0; j < l->n_members; j++)
 			if (l->members[j].weight > 65535)
-				return d->svc->error(d->ctx, -EINVAL, "listener %zu: member %zu: weight %u "
-						     "over 65535", i, j,
+				return d->svc->error(d->ctx, -EINVAL, "listener %zu: member %zu: "
+						     "weight %u over 65535", i, j,
 						     l->members[j].weight);
 	}
 	return 0;
