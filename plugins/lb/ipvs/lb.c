@@ -82,18 +82,15 @@ static int ensure_vip(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, unsig
 	return d->svc->veth_ensure(d->ctx, &v, flags);
 }
 
-/* Inside the namespace: IPVS first, so a kernel without it is named as
- * such before anything else changes. */
+/* Inside the namespace: a socket of its own, since IPVS's tables are per
+ * namespace. */
 static int ensure_kernel(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags)
 {
 	struct ipvs_nl *nl = NULL;
 	int r = ipvs_nl_open(&nl);
 
-	if (r == -EPROTONOSUPPORT)
-		return d->svc->error(d->ctx, r, "the kernel has no IPVS (generic netlink family "
-				     "\"IPVS\" unknown; modprobe ip_vs)");
 	if (r < 0)
-		return d->svc->error(d->ctx, r, "IPVS netlink: %s", strerror(-r));
+		return d->svc->error(d->ctx, r, "IPVS netlink in %s: %s", lb->netns, strerror(-r));
 	r = ipvs_sysctls_ensure(d, lb->name, flags);
 	if (r == 0)
 		r = ipvs_snat_ensure(d, lb->name, lb->port->addr, flags);
@@ -119,6 +116,20 @@ static int ensure_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, 
 	return r;
 }
 
+/* The kernel's modules are the same in every namespace: a kernel without
+ * IPVS is named here, before anything is made. */
+static int probe_ipvs(struct ipvs_drv *d)
+{
+	struct ipvs_nl *nl = NULL;
+	int r = ipvs_nl_open(&nl);
+
+	ipvs_nl_close(nl);
+	if (r == -EPROTONOSUPPORT)
+		return d->svc->error(d->ctx, r, "the kernel has no IPVS (generic netlink family "
+				     "\"IPVS\" unknown; modprobe ip_vs)");
+	return r < 0 ? d->svc->error(d->ctx, r, "IPVS netlink: %s", strerror(-r)) : 0;
+}
+
 int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 {
 	struct ipvs_drv *d = priv;
@@ -127,6 +138,8 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (flags & ~VXC_F_KNOWN)
 		return d->svc->error(d->ctx, -EINVAL, "lb_ensure: unknown flags 0x%x", flags);
 	r = check_lb(d, lb);
+	if (r == 0)
+		r = probe_ipvs(d);
 	if (r == 0)
 		r = ensure_netns(d, lb, flags, &fd);
 	if (r == 0)
