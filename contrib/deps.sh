@@ -6,6 +6,7 @@ packages=(
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static strace
 	clang libclang-rt-14-dev llvm passwd util-linux
+	libnl-genl-3-dev qemu-system-x86 cpio ipvsadm
 )
 missing=()
 for p in "${packages[@]}"; do

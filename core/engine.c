@@ -258,6 +258,53 @@ static int router_needs_nat(const struct vxc_router *r)
 	return r->snat || r->n_fips;
 }
 
+/* One listener item the lb driver cannot honour: refused with its file,
+ * line and field, never silently ignored. */
+static void refuse_item(const struct vxc_driver *d, const struct vxc_spec *spec, size_t lb,
+			size_t ls, unsigned line, const char *key, const char *what,
+			struct vxc_diag *diag)
+{
+	char field[96];
+
+	if (!line)
+		line = spec->lb_lines[lb][ls].listener;
+	snprintf(field, sizeof(field), "load_balancers[%zu].listeners[%zu].%s", lb, ls, key);
+	vxc_diag_add(diag, spec->path, (int)line, field,
+		     "load balancer \"%s\": %s: the lb driver %s cannot honour it",
+		     spec->lbs[lb].name, what, d->desc->name);
+}
+
+/* What a listener asks of the lb driver, against the driver's caps. */
+static void check_lb_caps(const struct vxc_driver *d, const struct vxc_spec *spec,
+			  const struct vxc_lb *lb, struct vxc_diag *diag)
+{
+	size_t i = (size_t)(lb - spec->lbs);
+	uint64_t caps = d->desc->caps;
+
+	for (size_t j = 0; j < lb->n_listeners; j++) {
+		const struct vxc_lb_listener *l = &lb->listeners[j];
+		const struct vxc_spec_listener_lines *at = &spec->lb_lines[i][j];
+
+		if (l->protocol == VXC_LB_HTTP && !(caps & VXC_CAP_L7))
+			refuse_item(d, spec, i, j, at->protocol, "protocol",
+				    "protocol \"http\" (HTTP mode, forwardfor) needs a layer-7 "
+				    "balancer; use \"tcp\"", diag);
+		if (l->protocol == VXC_LB_UDP && !(caps & VXC_CAP_UDP))
+			refuse_item(d, spec, i, j, at->protocol, "protocol",
+				    "protocol \"udp\"", diag);
+		if ((l->algorithm == VXC_LB_RR || l->algorithm == VXC_LB_LC) &&
+		    !(caps & VXC_CAP_UNWEIGHTED))
+			refuse_item(d, spec, i, j, at->algorithm, "algorithm",
+				    l->algorithm == VXC_LB_RR ? "algorithm \"rr\"" :
+				    "algorithm \"lc\"", diag);
+		if (l->health.enabled && l->health.http_path && !(caps & VXC_CAP_L7))
+			refuse_item(d, spec, i, j, at->health, "health.http_path",
+				    "an HTTP health check", diag);
+		else if (l->health.enabled && !(caps & VXC_CAP_HEALTHCHECK))
+			refuse_item(d, spec, i, j, at->health, "health", "health checks", diag);
+	}
+}
+
 int vxc_engine_check_plan(const struct vxc_engine *e, const struct vxc_plan *plan,
 			  struct vxc_diag *diag)
 {
@@ -286,6 +333,9 @@ int vxc_engine_check_plan(const struct vxc_engine *e, const struct vxc_plan *pla
 		vxc_diag_add(diag, path, 0, "lb",
 			     "load balancer %s is on this host but no lb driver is configured",
 			     plan->lbs[0]->name);
+	else
+		for (size_t i = 0; i < plan->n_lbs; i++)
+			check_lb_caps(e->role[VXC_ROLE_LB], plan->spec, plan->lbs[i], diag);
 	return diag->n > before ? -EINVAL : 0;
 }
 

@@ -280,7 +280,8 @@ static int cmd_status(struct run *r)
 static void caps_text(uint64_t caps, char *buf, size_t len)
 {
 	static const char *const names[] = { "neigh-proxy", "atomic",      "ct-flush", "healthcheck",
-					     "l7",          "container", "vm" };
+					     "l7",          "container", "vm",       "udp",
+					     "unweighted" };
 	buf[0] = '\0';
 	for (size_t i = 0; i < VXC_ARRAY_SIZE(names); i++)
 		if (caps & (1ull << i))

@@ -7,6 +7,10 @@
 #include <vxcloud/model.h>
 #include "diag.h"
 
+struct vxc_spec_listener_lines {
+	unsigned listener, protocol, algorithm, health; /* 0 when not given */
+};
+
 struct vxc_spec {
 	char *path;
 	struct vxc_host *hosts;
@@ -24,6 +28,9 @@ struct vxc_spec {
 	size_t n_lbs;
 	struct vxc_port *ports; /* every port of every network, all hosts */
 	size_t n_ports;
+	/* Where each listener's driver-dependent items are in the file, so a
+	 * driver's refusal names the line: lb_lines[lb][listener]. */
+	struct vxc_spec_listener_lines **lb_lines;
 	void *arena;            /* storage owned by the implementation */
 };
 

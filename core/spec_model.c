@@ -224,8 +224,31 @@ static void build_listener(struct build *b, const struct sp_listener *ls,
 	m->n_members = ls->n_members;
 }
 
+static unsigned key_line(const struct sp_obj *o, const char *key)
+{
+	const config_setting_t *at = o->cs ? config_setting_get_member(o->cs, key) : NULL;
+
+	return at ? (unsigned)config_setting_source_line(at) : 0;
+}
+
+static struct vxc_spec_listener_lines *listener_lines(struct build *b, const struct sp_lb *lb)
+{
+	struct vxc_spec_listener_lines *v = vxc_arena_calloc(&b->a, lb->n_ls, sizeof(*v));
+
+	for (size_t j = 0; j < lb->n_ls; j++) {
+		const struct sp_obj *o = &lb->ls[j].o;
+
+		v[j].listener = o->cs ? (unsigned)config_setting_source_line(o->cs) : 0;
+		v[j].protocol = key_line(o, "protocol");
+		v[j].algorithm = key_line(o, "algorithm");
+		v[j].health = key_line(o, "health");
+	}
+	return v;
+}
+
 static void build_lbs(struct build *b)
 {
+	b->s->lb_lines = vxc_arena_calloc(&b->a, b->s->n_lbs, sizeof(*b->s->lb_lines));
 	for (size_t i = 0; i < b->s->n_lbs; i++) {
 		const struct sp_lb *lb = &b->sp->lbs[i];
 		struct vxc_lb *m = &b->s->lbs[i];
@@ -239,6 +262,7 @@ static void build_lbs(struct build *b)
 		m->listeners = ls;
 		m->n_listeners = lb->n_ls;
 		nsname(m->netns, "vxlb-", lb->o.name);
+		b->s->lb_lines[i] = listener_lines(b, lb);
 	}
 }
 

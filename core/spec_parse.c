@@ -406,11 +406,14 @@ static void parse_listener(struct sp *sp, void *p)
 	static const char *const protocols[] = {
 		[VXC_LB_TCP] = "tcp",
 		[VXC_LB_HTTP] = "http",
+		[VXC_LB_UDP] = "udp",
 	};
 	static const char *const algorithms[] = {
 		[VXC_LB_ROUNDROBIN] = "roundrobin",
 		[VXC_LB_LEASTCONN] = "leastconn",
 		[VXC_LB_SOURCE] = "source",
+		[VXC_LB_RR] = "rr",
+		[VXC_LB_LC] = "lc",
 	};
 	struct sp_listener *ls = p;
 	struct vxc_lb_listener *l = &ls->l;

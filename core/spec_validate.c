@@ -505,10 +505,12 @@ static void dup_listener(struct sp *sp, size_t first, size_t dup)
 	const struct sp_listener *ls = &lb->ls[dup];
 
 	sp_err(sp, &ls->o, "port", "load balancer \"%s\": port %u is already used by listener "
-	       "%zu (line %u); every listener needs its own port", sp_nm(&lb->o), ls->l.port,
-	       first, line_of(&lb->ls[first].o, "port"));
+	       "%zu (line %u); every listener needs its own port per protocol", sp_nm(&lb->o),
+	       ls->l.port, first, line_of(&lb->ls[first].o, "port"));
 }
 
+/* UDP and TCP ports are apart: a udp and a tcp listener may share a number
+ * (the protocol is the first key). */
 static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 {
 	struct dup_item *it = vxc_xcalloc(lb->n_ls + 1, sizeof(*it));
@@ -516,7 +518,8 @@ static void check_listeners(struct sp *sp, const struct sp_lb *lb)
 
 	for (size_t i = 0; i < lb->n_ls; i++)
 		if (lb->ls[i].o.parsed && lb->ls[i].port_ok)
-			it[n++] = (struct dup_item){ 0, lb->ls[i].l.port, i };
+			it[n++] = (struct dup_item){ lb->ls[i].l.protocol == VXC_LB_UDP,
+						     lb->ls[i].l.port, i };
 	sp->cur_lb = lb;
 	find_dups(sp, it, n, dup_listener);
 	for (size_t i = 0; i < lb->n_ls; i++)

@@ -169,12 +169,17 @@ struct vxc_instance {
 enum vxc_lb_protocol {
 	VXC_LB_TCP = 1,
 	VXC_LB_HTTP = 2,
+	VXC_LB_UDP = 3,        /* ABI 1.2; needs VXC_CAP_UDP */
 };
 
+/* roundrobin and leastconn honour member weights; rr and lc (ABI 1.2,
+ * need VXC_CAP_UNWEIGHTED) treat every member alike but one at weight 0. */
 enum vxc_lb_algorithm {
 	VXC_LB_ROUNDROBIN = 1,
 	VXC_LB_LEASTCONN = 2,
-	VXC_LB_SOURCE = 3,
+	VXC_LB_SOURCE = 3,     /* a hash of the client address */
+	VXC_LB_RR = 4,
+	VXC_LB_LC = 5,
 };
 
 struct vxc_lb_member {

@@ -6,6 +6,9 @@
  *   1.1  services: spawn_recorded, proc_running, proc_find, proc_stop_exact --
  *        processes known by (PID, start time) and an owner mark, recorded
  *        before they run their program.
+ *   1.2  lb: protocol udp (VXC_LB_UDP), algorithms rr and lc (unweighted),
+ *        caps VXC_CAP_UDP and VXC_CAP_UNWEIGHTED; the core refuses a spec
+ *        item the lb driver's caps do not cover.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -17,7 +20,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 1
+#define VXC_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
@@ -53,6 +56,8 @@ enum vxc_concern {
 #define VXC_CAP_L7            (1ull << 4) /* lb: HTTP listeners */
 #define VXC_CAP_CONTAINER     (1ull << 5) /* compute: serves kind container */
 #define VXC_CAP_VM            (1ull << 6) /* compute: serves kind vm */
+#define VXC_CAP_UDP           (1ull << 7) /* lb: UDP listeners (ABI 1.2) */
+#define VXC_CAP_UNWEIGHTED    (1ull << 8) /* lb: algorithms rr and lc (ABI 1.2) */
 
 enum vxc_log_level {
 	VXC_LOG_ERR = 0,

@@ -310,12 +310,12 @@ static const struct row rows[] = {
 	  { "t.conf:6: load_balancers[0].listeners[0].members[0].port: 0 is out of range; use 1..65535" } },
 	{ "unknown protocol",
 	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
-	  "  listeners = ( { protocol = \"udp\"; port = 80; members = (); } ); } );\n",
-	  { "t.conf:6: load_balancers[0].listeners[0].protocol: unknown protocol \"udp\"; use \"tcp\" or \"http\"" } },
+	  "  listeners = ( { protocol = \"sctp\"; port = 80; members = (); } ); } );\n",
+	  { "t.conf:6: load_balancers[0].listeners[0].protocol: unknown protocol \"sctp\"; use \"tcp\" or \"http\" or \"udp\"" } },
 	{ "unknown algorithm",
 	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
 	  "  listeners = ( { algorithm = \"random\"; port = 80; members = (); } ); } );\n",
-	  { "t.conf:6: load_balancers[0].listeners[0].algorithm: unknown algorithm \"random\"; use \"roundrobin\" or \"leastconn\" or \"source\"" } },
+	  { "t.conf:6: load_balancers[0].listeners[0].algorithm: unknown algorithm \"random\"; use \"roundrobin\" or \"leastconn\" or \"source\" or \"rr\" or \"lc\"" } },
 	{ "unknown instance kind",
 	  BASE "instances = ( { name = \"i1\"; kind = \"docker\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; } );\n",
 	  { "t.conf:5: instances[0].kind: unknown kind \"docker\"; use \"container\" or \"vm\"" } },
@@ -519,6 +519,17 @@ static void test_defaults(void)
 	ok(l && l->health.enabled && l->health.interval_ms == 2000 && l->health.timeout_ms == 1000 &&
 	   l->health.rise == 2 && l->health.fall == 3 && !l->health.http_path,
 	   "health defaults 2000/1000/2/3, TCP check");
+	vxc_spec_free(s);
+
+	s = load_ok(BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+		    "  listeners = ( { protocol = \"udp\"; port = 53; algorithm = \"rr\"; members = (); },\n"
+		    "    { protocol = \"tcp\"; port = 53; algorithm = \"lc\"; members = (); } ); } );\n",
+		    "udp and tcp listeners on one port, algorithms rr and lc");
+	l = s ? s->lbs[0].listeners : NULL;
+	ok(l && l[0].protocol == VXC_LB_UDP && l[0].algorithm == VXC_LB_RR &&
+	   l[1].protocol == VXC_LB_TCP && l[1].algorithm == VXC_LB_LC, "udp/rr and tcp/lc");
+	ok(s && s->lb_lines[0][0].protocol == 6 && s->lb_lines[0][1].algorithm == 7 &&
+	   s->lb_lines[0][0].health == 0, "the lines of driver-dependent items are kept");
 	vxc_spec_free(s);
 }
 

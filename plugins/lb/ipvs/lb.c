@@ -1,0 +1,152 @@
+/* lb_ensure: namespace, VIP port, sysctls, snat rule, IPVS services, in
+ * that order; each step compares first and changes only what differs. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+/* What the driver can do with a listener; the core refuses the rest by
+ * caps before this runs, this guards hand-made models. */
+static int check_lb(struct ipvs_drv *d, const struct vxc_lb *lb)
+{
+	if (!lb || !lb->name || !ipvs_name_ok(lb->name) || !lb->port || !lb->port->network)
+		return d->svc->error(d->ctx, -EINVAL, "lb_ensure: incomplete load balancer");
+	for (size_t i = 0; i < lb->n_listeners; i++) {
+		const struct vxc_lb_listener *l = &lb->listeners[i];
+
+		if (l->protocol != VXC_LB_TCP && l->protocol != VXC_LB_UDP)
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: only tcp and udp are "
+					     "layer 4", i);
+		if (!ipvs_sched_name(l->algorithm))
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: unknown algorithm %d",
+					     i, (int)l->algorithm);
+		if (l->health.enabled)
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: health checks are not "
+					     "done by ipvs", i);
+		for (size_t j = 0; j < l->n_members; j++)
+			if (l->members[j].weight > 65535)
+				return d->svc->error(d->ctx, -EINVAL, "listener %zu: member %zu: "
+						     "weight %u over 65535", i, j,
+						     l->members[j].weight);
+	}
+	return 0;
+}
+
+/* The namespace exists; its fd in *fd, or -1 under dry run when it is
+ * still to be made. */
+static int ensure_netns(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags, int *fd)
+{
+	int r;
+
+	*fd = d->svc->netns_open(d->ctx, lb->netns);
+	if (*fd >= 0)
+		return 0;
+	if (*fd != -ENOENT)
+		return *fd;
+	*fd = -1;
+	d->svc->change(d->ctx, "load balancer %s: create netns %s", lb->name, lb->netns);
+	if (flags & VXC_F_DRY_RUN)
+		return 0;
+	r = d->svc->netns_create(d->ctx, lb->netns);
+	if (r < 0)
+		return r;
+	*fd = d->svc->netns_open(d->ctx, lb->netns);
+	if (*fd < 0)
+		return d->svc->error(d->ctx, *fd, "netns %s: cannot open it after creating "
+				     "it", lb->netns);
+	return 0;
+}
+
+/* The VIP on eth0 at the network's MTU, default route via the gateway. */
+static int ensure_vip(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, unsigned flags)
+{
+	const struct vxc_port *port = lb->port;
+	char alias[128];
+	struct vxc_veth v = {
+		.host_if = port->host_if,
+		.alias = alias,
+		.netns_fd = fd,
+		.peer_if = PEER_IF,
+		.mac = port->mac,
+		.addr = port->addr,
+		.prefixlen = port->network->cidr.len,
+		.gateway = port->network->gateway,
+		.mtu = port->network->mtu,
+	};
+
+	snprintf(alias, sizeof(alias), "%slb:%s", VXC_OWNER_MARK, lb->name);
+	return d->svc->veth_ensure(d->ctx, &v, flags);
+}
+
+/* Inside the namespace: a socket of its own, since IPVS's tables are per
+ * namespace. */
+static int ensure_kernel(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags)
+{
+	struct ipvs_nl *nl = NULL;
+	int r = ipvs_nl_open(&nl);
+
+	if (r < 0)
+		return d->svc->error(d->ctx, r, "IPVS netlink in %s: %s", lb->netns, strerror(-r));
+	r = ipvs_sysctls_ensure(d, lb->name, flags);
+	if (r == 0)
+		r = ipvs_snat_ensure(d, lb->name, lb->port->addr, flags);
+	if (r == 0)
+		r = ipvs_sync(d, nl, lb, flags);
+	ipvs_nl_close(nl);
+	return r;
+}
+
+static int ensure_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, unsigned flags)
+{
+	int saved, r;
+
+	if (fd < 0) { /* dry run, nothing made yet: all of it would be */
+		d->svc->change(d->ctx, "load balancer %s: sysctls, snat to the VIP", lb->name);
+		return ipvs_sync(d, NULL, lb, flags);
+	}
+	r = d->svc->netns_enter(d->ctx, fd, &saved);
+	if (r < 0)
+		return r;
+	r = ensure_kernel(d, lb, flags);
+	d->svc->netns_leave(d->ctx, saved);
+	return r;
+}
+
+/* The kernel's modules are the same in every namespace: a kernel without
+ * IPVS is named here, before anything is made. */
+static int probe_ipvs(struct ipvs_drv *d)
+{
+	struct ipvs_nl *nl = NULL;
+	int r = ipvs_nl_open(&nl);
+
+	ipvs_nl_close(nl);
+	if (r == -EPROTONOSUPPORT)
+		return d->svc->error(d->ctx, r, "the kernel has no IPVS (generic netlink family "
+				     "\"IPVS\" unknown; modprobe ip_vs)");
+	return r < 0 ? d->svc->error(d->ctx, r, "IPVS netlink: %s", strerror(-r)) : 0;
+}
+
+int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
+{
+	struct ipvs_drv *d = priv;
+	int fd = -1, r;
+
+	if (flags & ~VXC_F_KNOWN)
+		return d->svc->error(d->ctx, -EINVAL, "lb_ensure: unknown flags 0x%x", flags);
+	r = check_lb(d, lb);
+	if (r == 0)
+		r = probe_ipvs(d);
+	if (r == 0)
+		r = ensure_netns(d, lb, flags, &fd);
+	if (r == 0)
+		r = ensure_vip(d, lb, fd, flags);
+	if (r == 0)
+		r = ensure_in_netns(d, lb, fd, flags);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}

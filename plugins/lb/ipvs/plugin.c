@@ -1,0 +1,55 @@
+/* The descriptor: the one symbol this .so exports. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "driver.h"
+
+/* The last service slot this driver calls; an older core lacks it. */
+#define NEEDED_SERVICES (offsetof(struct vxc_services, link_delete) + sizeof(void *))
+
+static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
+{
+	struct ipvs_drv *d;
+
+	if (!svc || svc->size < NEEDED_SERVICES)
+		return -ENOTSUP;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return svc->error(ctx, -ENOMEM, "lb/ipvs: out of memory");
+	d->ctx = ctx;
+	d->svc = svc;
+	*priv = d;
+	return 0;
+}
+
+static void drv_close(void *priv)
+{
+	free(priv);
+}
+
+static const struct vxc_lb_ops ops = {
+	.size = sizeof(struct vxc_lb_ops),
+	.lb_ensure = ipvs_lb_ensure,
+	.list = ipvs_lb_list,
+	.remove = ipvs_lb_remove,
+};
+
+/* No VXC_CAP_L7 (layer 4 only) and no VXC_CAP_HEALTHCHECK: the core
+ * refuses http listeners and health checks for this driver. */
+VXC_PLUGIN_DEFINE = {
+	.abi_major = VXC_ABI_MAJOR,
+	.abi_minor = VXC_ABI_MINOR,
+	.size = sizeof(struct vxc_plugin),
+	.concern = VXC_CONCERN_LB,
+	.name = "ipvs",
+	.description = "layer-4 load balancers in the kernel (IPVS over generic netlink, full "
+		       "NAT) in a namespace on the tenant network",
+	.caps = VXC_CAP_UDP | VXC_CAP_UNWEIGHTED,
+	.options = NULL,
+	.open = drv_open,
+	.close = drv_close,
+	.ops = &ops,
+};

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Builds the initramfs of the IPVS test VM: busybox-static, the kernel
+# modules the test needs (with their dependencies, read from each module's
+# own .modinfo since the package ships no modules.dep), the built vxcloud
+# command, its plugins and every shared library they load (found by ldd),
+# the test script and /init.
+#
+# Usage: mkinitramfs.sh KERNEL_ROOT BUILDDIR SRCDIR OUT.cpio.gz
+set -euo pipefail
+kroot=$1 builddir=$2 srcdir=$3 out=$4
+moddir=$(echo "$kroot"/lib/modules/*)
+[ -d "$moddir" ] || { echo "mkinitramfs: no modules under $kroot/lib/modules" >&2; exit 1; }
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/vxh-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,run,etc,lib/modules,vx/plugins}
+
+cp /bin/busybox "$stage/bin/busybox"
+
+# The modules by name, dependencies first.
+declare -A seen=()
+order=()
+modpath() { find "$moddir" -name "$1.ko" -print -quit; }
+add_module() {
+	local name=${1//-/_} path dep
+	[ -n "${seen[$name]:-}" ] && return 0
+	seen[$name]=1
+	path=$(modpath "$name")
+	[ -n "$path" ] || path=$(modpath "${1//_/-}")
+	[ -n "$path" ] || { echo "mkinitramfs: module $1 not in $moddir" >&2; exit 1; }
+	for dep in $(tr '\0' '\n' <"$path" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep"
+	done
+	cp "$path" "$stage/lib/modules/"
+	order+=("$(basename "$path")")
+}
+# crc32c_generic: libcrc32c (conntrack, nf_nat) asks the crypto API for crc32c (a softdep)
+for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh \
+	nf_conntrack nf_nat nf_tables nft_nat nft_chain_nat nft_ct nf_conntrack_netlink \
+	veth bridge vxlan; do
+	add_module "$m"
+done
+printf '%s\n' "${order[@]}" >"$stage/lib/modules/order"
+
+# vxcloud, the plugins it needs, their libraries (and the loader).
+cp "$builddir/core/vxcloud" "$stage/vx/vxcloud"
+for so in linuxbridge netns ipvs nftables; do
+	f=$(echo "$builddir"/plugins/*/"$so"/.libs/"$so".so)
+	cp "$f" "$stage/vx/plugins/"
+done
+chmod 0755 "$stage/vx/plugins" "$stage"/vx/plugins/*.so
+# ipvsadm: only the test uses it, to change IPVS by hand; iproute2's ip
+# makes the simulated hosts of the end-to-end test (busybox's cannot)
+cp "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" "$stage/vx/ipvsadm"
+cp /sbin/ip "$stage/vx/ip"
+for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "$stage/vx/ipvsadm" \
+	"$stage/vx/ip" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
+cp "$srcdir/tests/drivers/lb-ipvs-conformance.sh" "$stage/vx/conformance.sh"
+cp "$srcdir/tests/drivers/lb-ipvs-e2e.sh" "$stage/vx/e2e.sh"
+mkdir -p "$stage/var"
+ln -s ../run "$stage/var/run"
+cp "$srcdir/tests/vm/init" "$stage/init"
+chmod 0755 "$stage/init"
+
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
