@@ -226,9 +226,9 @@ static void build_listener(struct build *b, const struct sp_listener *ls,
 
 static unsigned key_line(const struct sp_obj *o, const char *key)
 {
-	const config_setting_t *at = o->cs ? config_setting_get_member(o->cs, key) : NULL;
+	const struct vxc_cfg_node *at = o->cs ? vxc_cfg_member(o->cs, key) : NULL;
 
-	return at ? (unsigned)config_setting_source_line(at) : 0;
+	return at ? vxc_cfg_line(at) : 0;
 }
 
 static struct vxc_spec_listener_lines *listener_lines(struct build *b, const struct sp_lb *lb)
@@ -238,7 +238,7 @@ static struct vxc_spec_listener_lines *listener_lines(struct build *b, const str
 	for (size_t j = 0; j < lb->n_ls; j++) {
 		const struct sp_obj *o = &lb->ls[j].o;
 
-		v[j].listener = o->cs ? (unsigned)config_setting_source_line(o->cs) : 0;
+		v[j].listener = o->cs ? vxc_cfg_line(o->cs) : 0;
 		v[j].protocol = key_line(o, "protocol");
 		v[j].algorithm = key_line(o, "algorithm");
 		v[j].health = key_line(o, "health");
