@@ -44,7 +44,7 @@ static void render_global(FILE *f, const struct vxc_lb *lb, const struct hap_pat
 	/* expose-fd listeners: a reload hands the listening sockets over to
 	 * the new worker, so no connection is refused meanwhile. */
 	fprintf(f, "    stats socket %s mode 600 level admin expose-fd listeners\n", p->stats);
-	fprintf(f, "    stats timeout 30s\n\n");
+	fprintf(f, "    stats timeout 30s\n");
 }
 
 static void render_frontend(FILE *f, const struct vxc_lb *lb, const struct vxc_lb_listener *l)
@@ -52,14 +52,14 @@ static void render_frontend(FILE *f, const struct vxc_lb *lb, const struct vxc_l
 	char vip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &lb->port->addr, vip, sizeof(vip));
-	fprintf(f, "frontend fe-%u\n", (unsigned)l->port);
+	fprintf(f, "\nfrontend fe-%u\n", (unsigned)l->port);
 	fprintf(f, "    mode %s\n", modes[l->protocol]);
 	fprintf(f, "    bind %s:%u\n", vip, (unsigned)l->port);
 	fprintf(f, "    maxconn %u\n", l->maxconn);
 	fprintf(f, "    timeout client %ums\n", l->timeout_client_ms);
 	if (l->protocol == VXC_LB_HTTP)
 		fprintf(f, "    option forwardfor\n");
-	fprintf(f, "    default_backend be-%u\n\n", (unsigned)l->port);
+	fprintf(f, "    default_backend be-%u\n", (unsigned)l->port);
 }
 
 static void render_health(FILE *f, const struct vxc_lb_listener *l)
@@ -82,7 +82,7 @@ static void render_health(FILE *f, const struct vxc_lb_listener *l)
 
 static void render_backend(FILE *f, const struct vxc_lb_listener *l)
 {
-	fprintf(f, "backend be-%u\n", (unsigned)l->port);
+	fprintf(f, "\nbackend be-%u\n", (unsigned)l->port);
 	fprintf(f, "    mode %s\n", modes[l->protocol]);
 	fprintf(f, "    balance %s\n", balances[l->algorithm]);
 	fprintf(f, "    retries %u\n", l->retries);
@@ -100,7 +100,6 @@ static void render_backend(FILE *f, const struct vxc_lb_listener *l)
 			m->weight, l->health.enabled ? " check" : "",
 			member_enabled(l, i) ? "" : " disabled");
 	}
-	fprintf(f, "\n");
 }
 
 int hap_render(struct hap_drv *d, const struct vxc_lb *lb, const struct hap_paths *p,
