@@ -19,13 +19,20 @@ int hap_check_name(struct hap_drv *d, const char *name)
 	size_t len = name ? strlen(name) : 0;
 	int good = len > 0 && len <= NAME_MAX_LEN && name[0] != '.' && name[0] != '-';
 
+	char shown[NAME_MAX_LEN + 1];
+
 	for (size_t i = 0; good && i < len; i++)
 		good = isalnum((unsigned char)name[i]) || strchr("-_.", name[i]);
-	if (!good)
-		return d->svc->error(d->ctx, -EINVAL, "load balancer name \"%s\" is refused: use "
-				     "1 to %d letters, digits, '-', '_' or '.', not starting with "
-				     "'-' or '.'", name ? name : "(null)", NAME_MAX_LEN);
-	return 0;
+	if (good)
+		return 0;
+	/* The message shows the name without its control characters. */
+	snprintf(shown, sizeof(shown), "%s", name ? name : "(null)");
+	for (char *c = shown; *c; c++)
+		if (!isprint((unsigned char)*c))
+			*c = '?';
+	return d->svc->error(d->ctx, -EINVAL, "load balancer name \"%s\" is refused: use 1 to %d "
+			     "letters, digits, '-', '_' or '.', not starting with '-' or '.'",
+			     shown, NAME_MAX_LEN);
 }
 
 static int range(struct hap_drv *d, const char *lb, size_t li, const char *what,
