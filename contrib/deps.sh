@@ -5,7 +5,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static
-	apache2-utils wrk
+	apache2-utils wrk socat
 	clang libclang-rt-14-dev
 )
 missing=()

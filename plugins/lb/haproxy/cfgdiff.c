@@ -103,3 +103,30 @@ void hap_diff_free(struct hap_diff *diff)
 	free(diff->srv);
 	memset(diff, 0, sizeof(*diff));
 }
+
+int hap_cfg_servers(const char *cfg, int (*cb)(void *arg, const struct hap_srv_state *s),
+		    void *arg)
+{
+	char backend[32] = "";
+	const char *p = cfg;
+	int r = 0;
+
+	while (r == 0 && *p) {
+		struct hap_srv_state st = { 0 };
+		struct srv_line sl;
+		const char *line = p;
+		size_t len;
+
+		p = next_line(p, &len);
+		if (len > 8 && !strncmp(line, "backend ", 8))
+			snprintf(backend, sizeof(backend), "%.*s", (int)(len - 8), line + 8);
+		if (!parse_server(line, len, &sl))
+			continue;
+		snprintf(st.backend, sizeof(st.backend), "%s", backend);
+		snprintf(st.server, sizeof(st.server), "%s", sl.name);
+		st.weight = sl.weight;
+		st.enabled = sl.enabled;
+		r = cb(arg, &st);
+	}
+	return r;
+}

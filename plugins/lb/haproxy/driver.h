@@ -73,6 +73,14 @@ int hap_worker_pid(struct hap_drv *d, const struct hap_paths *p, pid_t *pid);
 int hap_set_server(struct hap_drv *d, const char *lb, const struct hap_paths *p,
 		   const struct hap_srv_state *s);
 
+/* Every server's weight and enabled state as the running worker holds them
+ * (`show servers state`), one cb per server. */
+int hap_runtime_servers(struct hap_drv *d, const struct hap_paths *p,
+			int (*cb)(void *arg, const struct hap_srv_state *s), void *arg);
+/* cfgdiff.c: the servers of a rendered configuration. */
+int hap_cfg_servers(const char *cfg, int (*cb)(void *arg, const struct hap_srv_state *s),
+		    void *arg);
+
 /* process.c: the supervised master process. */
 int hap_master_pid(struct hap_drv *d, const struct hap_paths *p, pid_t *pid); /* 0/-ENOENT */
 int hap_start(struct hap_drv *d, const char *lb, int netns_fd, const struct hap_paths *p);

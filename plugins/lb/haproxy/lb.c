@@ -135,30 +135,106 @@ static int runtime_update(struct hap_drv *d, const struct vxc_lb *lb, const stru
 	return r < 0 ? r : commit(d, lb->name, p);
 }
 
+struct srv_list {
+	struct hap_srv_state *v;
+	size_t n;
+};
+
+static int collect_srv(void *arg, const struct hap_srv_state *s)
+{
+	struct srv_list *l = arg;
+	struct hap_srv_state *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n++] = *s;
+	return 0;
+}
+
+static int push_srv(struct hap_diff *diff, const struct hap_srv_state *s)
+{
+	struct srv_list l = { diff->srv, diff->n_srv };
+	int r = collect_srv(&l, s);
+
+	diff->srv = l.v;
+	diff->n_srv = l.n;
+	return r;
+}
+
+static const struct hap_srv_state *find_srv(const struct srv_list *l,
+					     const struct hap_srv_state *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].backend, s->backend) && !strcmp(l->v[i].server, s->server))
+			return &l->v[i];
+	return NULL;
+}
+
+/* The file is current, but the worker may hold other weights or states
+ * (set by hand over the socket): those go into diff to be set back. A
+ * server the worker lacks means it runs another file: reload. */
+static int runtime_drift(struct hap_drv *d, const char *lb, const struct hap_paths *p,
+			 const char *text, struct hap_diff *diff)
+{
+	struct srv_list have = { 0 }, want = { 0 };
+	int r = hap_runtime_servers(d, p, collect_srv, &have);
+
+	if (r < 0) {
+		free(have.v);
+		return d->svc->error(d->ctx, r, "load balancer %s: runtime API %s: show servers "
+				     "state: %s", lb, p->stats, strerror(-r));
+	}
+	r = hap_cfg_servers(text, collect_srv, &want);
+	for (size_t i = 0; r == 0 && i < want.n; i++) {
+		const struct hap_srv_state *h = find_srv(&have, &want.v[i]);
+
+		if (!h)
+			diff->structural = 1;
+		else if (h->weight != want.v[i].weight || h->enabled != want.v[i].enabled)
+			r = push_srv(diff, &want.v[i]);
+	}
+	free(have.v);
+	free(want.v);
+	return r;
+}
+
+/* Running with a file: what differs from the new text, in the file or in
+ * the worker, and the least that brings it over. */
+static int update(struct hap_drv *d, const struct vxc_lb *lb, const struct hap_paths *p,
+		  const char *old, const char *text, unsigned flags)
+{
+	struct hap_diff diff;
+	int r = hap_diff(old, text, &diff);
+
+	if (r < 0)
+		return d->svc->error(d->ctx, r, "load balancer %s: out of memory", lb->name);
+	if (!diff.structural && !diff.n_srv)
+		r = runtime_drift(d, lb->name, p, text, &diff);
+	if (r == 0 && diff.structural)
+		r = reload(d, lb, p, text, flags);
+	else if (r == 0 && diff.n_srv)
+		r = runtime_update(d, lb, p, text, &diff, flags);
+	hap_diff_free(&diff);
+	return r;
+}
+
 static int ensure_haproxy(struct hap_drv *d, const struct vxc_lb *lb, const struct hap_paths *p,
 			  int fd, unsigned flags)
 {
 	char *text = NULL, *old = NULL;
-	struct hap_diff diff = { 0 };
 	pid_t pid;
-	int r, running;
+	int r;
 
 	r = hap_render(d, lb, p, &text);
 	if (r < 0)
 		return r;
-	running = hap_master_pid(d, p, &pid) == 0;
-	r = hap_read_file(p->cfg, &old);
-	if (!running)
+	if (hap_master_pid(d, p, &pid) < 0)
 		r = start(d, lb, p, text, fd, pid ? "no longer running" : "not started yet", flags);
-	else if (r < 0)
+	else if (hap_read_file(p->cfg, &old) < 0)
 		r = reload(d, lb, p, text, flags); /* its file went missing */
-	else if ((r = hap_diff(old, text, &diff)) < 0)
-		r = d->svc->error(d->ctx, r, "load balancer %s: out of memory", lb->name);
-	else if (diff.structural)
-		r = reload(d, lb, p, text, flags);
-	else if (diff.n_srv)
-		r = runtime_update(d, lb, p, text, &diff, flags);
-	hap_diff_free(&diff);
+	else
+		r = update(d, lb, p, old, text, flags);
 	free(old);
 	free(text);
 	return r;

@@ -169,3 +169,66 @@ int hap_set_server(struct hap_drv *d, const char *lb, const struct hap_paths *p,
 	r = runtime_cmd(d, lb, p, weight);
 	return r < 0 ? r : runtime_cmd(d, lb, p, state);
 }
+
+/* Admin state bits of `show servers state` meaning "in maintenance":
+ * forced (runtime), inherited, configured (`disabled`), resolver, hostname. */
+#define ADMIN_MAINT 0x67
+
+/* Column numbers of the wanted names in the "# be_id be_name ..." header. */
+static int server_columns(const char *header, int col[4])
+{
+	static const char *const names[4] = { "be_name", "srv_name", "srv_admin_state",
+					      "srv_uweight" };
+	char buf[1024], *save = NULL;
+	int i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", header + 2);
+	for (int k = 0; k < 4; k++)
+		col[k] = -1;
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save), i++)
+		for (int k = 0; k < 4; k++)
+			if (!strcmp(t, names[k]))
+				col[k] = i;
+	return col[0] >= 0 && col[1] >= 0 && col[2] >= 0 && col[3] >= 0 ? 0 : -EPROTO;
+}
+
+static void server_line(char *line, const int col[4], struct hap_srv_state *s)
+{
+	char *save = NULL;
+	int i = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save), i++) {
+		if (i == col[0])
+			snprintf(s->backend, sizeof(s->backend), "%s", t);
+		else if (i == col[1])
+			snprintf(s->server, sizeof(s->server), "%s", t);
+		else if (i == col[2])
+			s->enabled = !(strtoul(t, NULL, 10) & ADMIN_MAINT);
+		else if (i == col[3])
+			s->weight = (unsigned)strtoul(t, NULL, 10);
+	}
+}
+
+int hap_runtime_servers(struct hap_drv *d, const struct hap_paths *p,
+			int (*cb)(void *arg, const struct hap_srv_state *s), void *arg)
+{
+	char *ans, *save = NULL;
+	int col[4], r = hap_cli(d, p->stats, "show servers state", &ans), have = 0;
+
+	if (r < 0)
+		return r;
+	for (char *l = strtok_r(ans, "\n", &save); r == 0 && l; l = strtok_r(NULL, "\n", &save)) {
+		struct hap_srv_state s;
+
+		if (!strncmp(l, "# ", 2)) {
+			have = server_columns(l, col) == 0;
+		} else if (have && *l != '#') {
+			server_line(l, col, &s);
+			if (*s.backend && *s.server)
+				r = cb(arg, &s);
+		}
+	}
+	free(ans);
+	return have || r ? r : -EPROTO;
+}
