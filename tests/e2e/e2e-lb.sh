@@ -145,6 +145,10 @@ load() {
 }
 load &
 load_pid=$!
+# The changes start once a batch is under way and end before the last ones.
+started() { ls "$VXT_WORK"/ab.* >/dev/null 2>&1; }
+vxt_wait_until 100 started
+batches_before=$(ls "$VXT_WORK"/ab.* | wc -l)
 reloads=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	spec $((50000 + i)) 100
@@ -156,8 +160,11 @@ spec 50010 0
 out=$(vxt_vxcloud net127 apply)
 vxt_ok "draining web1 (weight 0) goes through the runtime API under load" \
 	grep -q 'weight 0, enabled (runtime API, no reload)' <<<"$out"
+batches_during=$(($(ls "$VXT_WORK"/ab.* | wc -l) - batches_before))
 touch "$stop"
 wait "$load_pid"
+vxt_ok "the load ran during the changes ($batches_during batches started meanwhile)" \
+	test "$batches_during" -ge 2
 sum() { # FIELD-REGEX: the sum of that ab figure over all batches
 	cat "$VXT_WORK"/ab.* | sed -n "s/^$1: *\([0-9]*\).*/\1/p" | awk '{s += $1} END {print s + 0}'
 }
