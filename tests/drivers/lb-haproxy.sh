@@ -339,6 +339,19 @@ out=$(vxt_vxcloud h1 apply)
 vxt_ok "apply restarts it" grep -q 'start haproxy (no longer running)' <<<"$out"
 vxt_ok "traffic flows again" vxt_wait_until 100 both_answer 80
 
+# A lost PID record (a run killed between spawn and writing it): the next
+# apply stops the haproxy it finds in the namespace and starts one of its own.
+orphan=$(master_pid)
+rm -f "$state/master.pid"
+out=$(vxt_vxcloud h1 apply)
+vxt_ok "apply stops the haproxy left without a record" \
+	grep -q "stop leftover haproxy (PID $orphan) in vxlb-lb1" <<<"$out"
+vxt_ok "and starts its own" grep -q 'start haproxy (not started yet)' <<<"$out"
+orphan_gone() { ! kill -0 "$orphan" 2>/dev/null || grep -q '^Z' <(ps -o stat= -p "$orphan"); }
+vxt_ok "the orphan is gone" vxt_wait_until 50 orphan_gone
+vxt_ok "traffic flows with the new one" vxt_wait_until 100 both_answer 80
+vxt_ok "re-apply changes nothing" no_changes
+
 # Removing the balancer from the spec removes everything it had.
 spec 7 true 150 no
 hap=$(master_pid)
