@@ -61,7 +61,7 @@ load_balancers = (
     listeners = (
       { protocol = "http"; port = 80; algorithm = "leastconn"; maxconn = 100; retries = 3;
         timeouts = { connect = 5000; client = $1; server = 50000; };
-        health = { interval = 300; timeout = 300; rise = 2; fall = 2; http_path = "/"; };
+        health = { interval = 300; timeout = 1500; rise = 2; fall = 2; http_path = "/"; };
         members = (
           { address = "192.168.100.6"; port = 9898; weight = $2; },
           { address = "192.168.100.7"; port = 9898; weight = 100; }
