@@ -288,16 +288,19 @@ spec 7 true 150
 vxt_ok "disabling it again" vxt_vxcloud h1 apply
 
 # A file haproxy -c refuses changes nothing. A stand-in program named
-# haproxy refuses `-c` on files holding "maxconn 4242" and execs the real
-# haproxy otherwise.
+# haproxy gives the real `haproxy -c` a copy with an unknown keyword when the
+# file holds "maxconn 4242", and execs the real haproxy otherwise.
 mkdir -p "$VXT_WORK/bin"
-cat >"$VXT_WORK/bin/haproxy" <<'SH'
+cat >"$VXT_WORK/bin/haproxy" <<SH
 #!/bin/sh
-case " $* " in
+case " \$* " in
 *" -c "*) for f; do :; done
-	if grep -q 'maxconn 4242' "$f"; then echo "[ALERT] test refuses maxconn 4242"; exit 1; fi ;;
+	if grep -q 'maxconn 4242' "\$f"; then
+		sed 's/maxconn 4242/&\\n    bogus-keyword-from-the-test 1/' "\$f" >"$VXT_WORK/bin/bad.cfg"
+		exec /usr/sbin/haproxy -c -f "$VXT_WORK/bin/bad.cfg"
+	fi ;;
 esac
-exec /usr/sbin/haproxy "$@"
+exec /usr/sbin/haproxy "\$@"
 SH
 chmod 0755 "$VXT_WORK/bin/haproxy"
 vxt_node_conf h1 lb=haproxy log_level=warning haproxy.haproxy="$VXT_WORK/bin/haproxy" >/dev/null
@@ -305,7 +308,8 @@ spec 7 true 4242
 cfg_before=$(cat "$state/haproxy.cfg")
 out=$(vxt_vxcloud h1 apply 2>&1)
 vxt_ok "apply fails when haproxy -c refuses the file" test $? != 0
-vxt_ok "the error carries haproxy's words" grep -q 'test refuses maxconn 4242' <<<"$out"
+vxt_ok "the error carries haproxy's alert" \
+	grep -q "ALERT.*unknown keyword 'bogus-keyword-from-the-test'" <<<"$out"
 vxt_is "the running file is unchanged" "$(cat "$state/haproxy.cfg")" "$cfg_before"
 vxt_is "the worker is unchanged" "$(worker_pid)" "$new_worker"
 vxt_ok "no candidate file is left" test ! -e "$state/haproxy.cfg.next"

@@ -15,16 +15,21 @@
 
 /* Letters, digits, '-', '_' and '.', not starting with '.' or '-': a token
  * in the configuration and a file name under the state directory. */
-int hap_check_name(struct hap_drv *d, const char *name)
+int hap_name_ok(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 	int good = len > 0 && len <= NAME_MAX_LEN && name[0] != '.' && name[0] != '-';
 
-	char shown[NAME_MAX_LEN + 1];
-
 	for (size_t i = 0; good && i < len; i++)
 		good = isalnum((unsigned char)name[i]) || strchr("-_.", name[i]);
-	if (good)
+	return good;
+}
+
+int hap_check_name(struct hap_drv *d, const char *name)
+{
+	char shown[NAME_MAX_LEN + 1];
+
+	if (hap_name_ok(name))
 		return 0;
 	/* The message shows the name without its control characters. */
 	snprintf(shown, sizeof(shown), "%s", name ? name : "(null)");

@@ -38,6 +38,7 @@ struct hap_paths {
 
 /* check.c: every value that reaches the configuration, by type and range;
  * names restricted so they cannot inject configuration. */
+int hap_name_ok(const char *name);
 int hap_check_name(struct hap_drv *d, const char *name);
 int hap_check_lb(struct hap_drv *d, const struct vxc_lb *lb);
 

@@ -41,9 +41,11 @@ static void names_add(struct names *s, const char *name)
 		s->n++;
 }
 
+/* Only names the driver could have made: anything else is not its own. */
 static void add_netns(void *arg, const char *nsname)
 {
-	names_add(arg, nsname + strlen(NETNS_PREFIX));
+	if (hap_name_ok(nsname + strlen(NETNS_PREFIX)))
+		names_add(arg, nsname + strlen(NETNS_PREFIX));
 }
 
 static void add_state_dirs(struct hap_drv *d, struct names *s)
@@ -55,7 +57,7 @@ static void add_state_dirs(struct hap_drv *d, struct names *s)
 	if (!dir || !(dh = opendir(dir)))
 		return;
 	while ((de = readdir(dh)))
-		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+		if (de->d_type == DT_DIR && hap_name_ok(de->d_name))
 			names_add(s, de->d_name);
 	closedir(dh);
 }

@@ -197,11 +197,34 @@ int hap_sweep(struct hap_drv *d, const char *lb, const char *nsname, unsigned fl
 	return r;
 }
 
-/* `haproxy -c -q -f file` by fork + execve; its words come back through a
- * pipe so a refusal says what haproxy found. */
+/* haproxy's alerts from its output, on one line; all of the output when it
+ * has none. */
+static void alerts_only(char *out, size_t size)
+{
+	char copy[2048], *save = NULL;
+	size_t len = 0;
+
+	snprintf(copy, sizeof(copy), "%s", out);
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(l, "[ALERT]") || len + 2 >= size)
+			continue;
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " " : "", l);
+		if (len >= size)
+			len = size - 1;
+	}
+	if (len)
+		return;
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}
+
+/* `haproxy -c -f file` (not -q: that silences the alerts too) by fork +
+ * execve; its words come back through a pipe so a refusal says what haproxy
+ * found. */
 int hap_validate_file(struct hap_drv *d, const char *lb, const char *file)
 {
-	const char *argv[] = { d->haproxy, "-c", "-q", "-f", file, NULL };
+	const char *argv[] = { d->haproxy, "-c", "-f", file, NULL };
 	static const char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	char out[2048] = "", chunk[512];
 	size_t len = 0;
@@ -243,10 +266,7 @@ int hap_validate_file(struct hap_drv *d, const char *lb, const char *file)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	for (char *c = out; *c; c++)
-		if (*c == '\n' && c[1])
-			*c = ' ';
-	out[strcspn(out, "\n")] = '\0';
+	alerts_only(out, sizeof(out));
 	return d->svc->error(d->ctx, -EINVAL, "load balancer %s: haproxy -c refused the new "
 			     "configuration (the running one is kept): %s",
 			     lb, *out ? out : "no message");
