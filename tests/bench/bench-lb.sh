@@ -21,7 +21,10 @@ export VXC_TOP_SRCDIR=${VXC_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$VXC_TOP_SRCDIR/tests/lib/harness.sh"
 vxt_require_root
 vxt_require_cmd wrk curl busybox haproxy
-[ -f "$build/plugins/lb/haproxy/.libs/haproxy.so" ] || { echo "bench-lb: haproxy plugin not built"; exit 77; }
+[ -f "$build/plugins/lb/haproxy/.libs/haproxy.so" ] || {
+	echo "bench-lb: haproxy plugin not built"
+	exit 77
+}
 vxt_init lbb
 vxt_add_host net127 10.0.0.127/24
 vxt_add_host compute1 10.0.0.1/24
@@ -41,12 +44,16 @@ hosts = ( { name = "net127"; tunnel = "10.0.0.127"; }, { name = "compute1"; tunn
   { name = "compute2"; tunnel = "10.0.0.2"; } );
 provider = { bridge = "br-provider"; uplink = "uplink"; cidr = "200.160.0.0/24";
   gateway = "200.160.0.1"; range = [ "200.160.0.4", "200.160.0.100" ]; };
-networks = ( { name = "private"; vni = 100; cidr = "192.168.100.0/24"; gateway = "192.168.100.1"; mtu = 1450; } );
-routers = ( { name = "router"; host = "net127"; external = "200.160.0.4"; networks = [ "private" ]; snat = true; } );
+networks = ( { name = "private"; vni = 100; cidr = "192.168.100.0/24";
+  gateway = "192.168.100.1"; mtu = 1450; } );
+routers = ( { name = "router"; host = "net127"; external = "200.160.0.4";
+  networks = [ "private" ]; snat = true; } );
 instances = (
-  { name = "web1"; kind = "container"; host = "compute1"; network = "private"; address = "192.168.100.6";
+  { name = "web1"; kind = "container"; host = "compute1"; network = "private";
+    address = "192.168.100.6";
     command = [ "busybox", "httpd", "-f", "-p", "9898", "-h", "$www/web1" ]; },
-  { name = "web2"; kind = "container"; host = "compute2"; network = "private"; address = "192.168.100.7";
+  { name = "web2"; kind = "container"; host = "compute2"; network = "private";
+    address = "192.168.100.7";
     command = [ "busybox", "httpd", "-f", "-p", "9898", "-h", "$www/web2" ]; }
 );
 load_balancers = ( { name = "web"; host = "net127"; network = "private"; vip = "192.168.100.8";
@@ -71,7 +78,12 @@ vxt_wait_until 100 ready || vxt_bail "the floating IPs do not answer"
 
 # wrk URL: "req/s p50_ms p99_ms"
 to_ms() { # a wrk duration (123.45us, 1.23ms, 1.02s) in ms
-	awk -v d="$1" 'BEGIN { v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /[0-9]s$/ && d !~ /ms$/) v *= 1000; printf "%.3f", v }'
+	awk -v d="$1" 'BEGIN {
+		v = d + 0
+		if (d ~ /us$/) v /= 1000
+		else if (d ~ /[0-9]s$/ && d !~ /ms$/) v *= 1000
+		printf "%.3f", v
+	}'
 }
 measure() { # URL CONNECTIONS
 	local out p50 p99 rps
@@ -126,14 +138,16 @@ t0=$(now_ms)
 vxt_vxcloud net127 apply >/dev/null
 t_apply=$(($(now_ms) - t0))
 t_follow=$(follow '!web1' 10 "$t0")
-printf 'drain web1 (weight 0, runtime API): apply %s ms, 10 answers in a row from web2 after %s ms\n' \
+printf '%s: apply %s ms, 10 answers in a row from web2 after %s ms\n' \
+	"drain web1 (weight 0, runtime API)" \
 	"$t_apply" "$t_follow"
 spec 100 1001
 t0=$(now_ms)
 vxt_vxcloud net127 apply >/dev/null
 t_apply=$(($(now_ms) - t0))
 t_follow=$(follow web1 1 "$t0")
-printf 'web1 back with a maxconn change (reload): apply %s ms, first answer from web1 after %s ms\n' \
+printf '%s: apply %s ms, first answer from web1 after %s ms\n' \
+	"web1 back with a maxconn change (reload)" \
 	"$t_apply" "$t_follow"
 for h in net127 compute1 compute2; do vxt_vxcloud "$h" destroy >/dev/null; done
 vxt_done

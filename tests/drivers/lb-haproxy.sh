@@ -39,7 +39,8 @@ spec() {
 hosts = ( { name = "h1"; tunnel = "192.0.2.1"; } );
 provider = { bridge = "br-prov"; uplink = "uplink"; cidr = "203.0.113.0/24";
   gateway = "203.0.113.1"; range = [ "203.0.113.10", "203.0.113.99" ]; };
-networks = ( { name = "blue"; vni = 1001; cidr = "10.0.0.0/24"; gateway = "10.0.0.1"; mtu = 1450; } );
+networks = ( { name = "blue"; vni = 1001; cidr = "10.0.0.0/24"; gateway = "10.0.0.1";
+  mtu = 1450; } );
 routers = ( { name = "r1"; host = "h1"; external = "203.0.113.10"; networks = [ "blue" ];
   snat = false; } );
 instances = (
@@ -203,6 +204,10 @@ tcp82() { [ "$(from_vip 82)" = w1 ]; }
 vxt_ok "tcp listener 82 answers (its only member)" tcp82
 shows_listener() { running | grep -q '^listener fe-80: OPEN'; }
 vxt_ok "status shows the process, listeners and member health" shows_listener
+json_running() {
+	vxt_vxcloud h1 --json status | grep -q '"running":\["haproxy: master PID [0-9]*, worker PID'
+}
+vxt_ok "status --json has them in the object's running array" json_running
 up_both() {
 	[ "$(member_state be-80 m-10.0.0.11-8080)" = "UP 100" ] &&
 		[ "$(member_state be-80 m-10.0.0.12-8080)" = "UP 50" ]

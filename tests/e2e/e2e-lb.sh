@@ -171,7 +171,8 @@ sum() { # FIELD-REGEX: the sum of that ab figure over all batches
 complete=$(sum 'Complete requests')
 failed=$(sum 'Failed requests')
 non2xx=$(sum 'Non-2xx responses')
-vxt_diag "load: $complete requests, $failed failed, $non2xx non-2xx, over $(ls "$VXT_WORK"/ab.* | wc -l) ab batches"
+vxt_diag "load: $complete requests, $failed failed, $non2xx non-2xx," \
+	"over $(ls "$VXT_WORK"/ab.* | wc -l) ab batches"
 vxt_ok "at least 2,000 requests ran through the changes ($complete)" test "$complete" -ge 2000
 vxt_is "no request failed" "$failed" 0
 vxt_is "no request got an error status" "$non2xx" 0
