@@ -34,7 +34,9 @@ for w in web1 web2; do
 done
 chmod -R a+rX "$www"
 
-spec() { # CLIENT_TIMEOUT_MS WEB1_WEIGHT
+spec() { # CLIENT_TIMEOUT_MS WEB1_WEIGHT [WITH_LB]
+	local lb
+	lb=$(lb_spec "$@")
 	cat >"$VXT_WORK/cloud.conf" <<CONF
 hosts = (
   { name = "net127";   tunnel = "10.0.0.127"; },
@@ -55,6 +57,13 @@ instances = (
     address = "192.168.100.7";
     command = [ "busybox", "httpd", "-f", "-p", "9898", "-h", "$www/web2" ]; }
 );
+$lb
+CONF
+}
+
+lb_spec() { # CLIENT_TIMEOUT_MS WEB1_WEIGHT [WITH_LB]
+	[ "${3:-yes}" = yes ] || return 0
+	cat <<CONF
 load_balancers = (
   { name = "web"; host = "net127"; network = "private"; vip = "192.168.100.8";
     floating_ip = "200.160.0.5";
@@ -178,6 +187,21 @@ vxt_is "no request failed" "$failed" 0
 vxt_is "no request got an error status" "$non2xx" 0
 vxt_ok "after the drain new requests go to web2 only" all_from web2 client \
 	http://200.160.0.5/ 10
+
+# Without the balancer in the spec: haproxy, namespace and floating IP go.
+fip_rules() {
+	case $drv in
+	nftables) vxt_inst_ns net127 vxr-router nft list ruleset ;;
+	iptables) vxt_inst_ns net127 vxr-router iptables-legacy-save -t nat ;;
+	esac | grep -c '200\.160\.0\.5'
+}
+vxt_ok "the floating IP 200.160.0.5 is in the $drv rules" test "$(fip_rules)" -gt 0
+spec 50010 0 no
+vxt_ok "apply without the load balancer" vxt_vxcloud net127 apply
+vxt_is "its floating IP is gone from the $drv rules" "$(fip_rules)" 0
+vxt_ok "its namespace is gone" test ! -e "$VXT_WORK/net127/netns/vxlb-web"
+vxt_fail "no haproxy of it is left" pgrep -f "$VXT_WORK/net127/state/haproxy"
+vxt_fail "the floating IP no longer answers" fetch client http://200.160.0.5/
 
 vxt_ok "destroy on net127" vxt_vxcloud net127 destroy
 vxt_ok "destroy on compute1" vxt_vxcloud compute1 destroy
