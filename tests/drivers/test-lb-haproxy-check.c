@@ -213,8 +213,15 @@ int main(void)
 	   ctx.n_changes, r, ctx.errmsg ? ctx.errmsg : "");
 	pl->close(priv);
 	vxc_ctx_fini(&ctx);
+	{
+		char drv[PATH_MAX + 32];
+
+		snprintf(drv, sizeof(drv), "%s/haproxy", statedir);
+		rmdir(drv); /* made by the state_dir service */
+	}
 	rmdir(statedir);
 	rmdir(top);
+	ok(access(top, F_OK) < 0, "nothing of the test is left in %s", top);
 	dlclose(handle);
 	return tap_done();
 }
