@@ -1,7 +1,9 @@
 #!/bin/bash
-# The demo cloud: the seed's three hosts (net127, compute1, compute2) as
-# network namespaces on this machine, plus a "client" namespace on the
-# provider network playing the internet. Nothing outside them changes.
+# The demo cloud: etc/examples/seed.conf, all six steps of the seed, on its
+# three hosts (net127, compute1, compute2) as network namespaces on this
+# machine, plus a "client" namespace on the provider network playing the
+# internet. Outside them only the seed's pages change (/srv/www and an httpd
+# link to busybox when missing; `down` removes them).
 #
 #   contrib/demo.sh up       install dependencies, build, bring the cloud up
 #   contrib/demo.sh status   vxcloud status on every host
@@ -20,8 +22,13 @@ prefix=${VXC_DEMO_PREFIX:-vxd$(printf '%04x' $(($(cksum <<<"$top" | cut -d' ' -f
 build_dir=$top/_build
 [ -f "$top/config.status" ] && build_dir=$top
 export VXC_TEST_PREFIX=$prefix VXC_TOP_SRCDIR=$top VXC_TOP_BUILDDIR=$build_dir
-spec_template=$top/contrib/demo/cloud.conf
+spec=$top/etc/examples/seed.conf
 hosts=(net127 compute1 compute2)
+# The seed's instances run `httpd -f -p 9898 -h /srv/www`. Under the netns
+# compute driver that is the host's filesystem: the demo provides an httpd
+# (busybox) and /srv/www, whose page says which instance answers, when
+# they are missing, and `down` removes what it made (listed in $made).
+made=/var/lib/vxcloud-demo.made
 
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it makes network namespaces)" >&2; exit 1; }
 
@@ -45,6 +52,52 @@ build() {
 P=$VXT_BASE
 VXT_WORK=$(ls -d /tmp/${P}-work.* 2>/dev/null | head -n1 || true)
 
+# The seed's page: a CGI (busybox httpd runs cgi-bin/index.cgi for a
+# directory without index.html) naming the instance by its address.
+seed_pages() {
+	: >>"$made"
+	if ! command -v httpd >/dev/null 2>&1; then
+		ln -s "$(command -v busybox)" /usr/local/bin/httpd
+		echo /usr/local/bin/httpd >>"$made"
+	fi
+	[ -e /srv/www ] && ! grep -qx /srv/www "$made" && {
+		echo "demo.sh: /srv/www exists and is not the demo's; the pages may not say who answers"
+		return 0
+	}
+	mkdir -p /srv/www/cgi-bin
+	grep -qx /srv/www "$made" || echo /srv/www >>"$made"
+	cat >/srv/www/cgi-bin/index.cgi <<'CGI'
+#!/bin/sh
+addr=$(ip -o -4 addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
+case $addr in 192.168.100.6) who=web1 ;; 192.168.100.7) who=web2 ;; *) who=$addr ;; esac
+printf 'Content-Type: text/plain\r\n\r\nThis page is got from %s\n' "$who"
+CGI
+	chmod -R a+rX /srv/www
+	chmod 0755 /srv/www/cgi-bin/index.cgi
+}
+
+# alternates CMD...: four answers of CMD come alternately from web1 and web2.
+alternates() {
+	local prev="" cur i
+	for i in 1 2 3 4; do
+		cur=$("$@" 2>/dev/null)
+		case $cur in *web1 | *web2) ;; *) return 1 ;; esac
+		[ "$cur" != "$prev" ] || return 1
+		prev=$cur
+	done
+	echo "web1 and web2 answer in turn"
+}
+
+# alternating CMD...: alternates, given up to 5 s (health checks settle).
+alternating() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		alternates "$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 check() { # DESCRIPTION CMD...: runs CMD, prints its last output line
 	local out
 	if out=$("${@:2}" 2>&1); then
@@ -62,14 +115,9 @@ up() {
 	vxt_add_host compute1 10.0.0.1/24
 	vxt_add_host compute2 10.0.0.2/24
 	vxt_add_client 200.160.0.100/24 200.160.0.1/24
-	local www=${VXC_DEMO_DIR:-$VXT_WORK}/www spec=$VXT_WORK/demo.conf
-	sed "s|@WWW@|$www|g" "$spec_template" >"$spec"
-	for w in web1 web2; do
-		mkdir -p "$www/$w"
-		echo "This page is got from $w" >"$www/$w/index.html"
-	done
+	seed_pages
 	for h in "${hosts[@]}"; do
-		vxt_node_conf "$h" spec="$spec" log_level=warning nat=nftables >/dev/null
+		vxt_node_conf "$h" spec="$spec" log_level=warning nat=nftables lb=haproxy >/dev/null
 		echo "== vxcloud apply on $h"
 		vxt_vxcloud "$h" apply
 	done
@@ -83,13 +131,22 @@ up() {
 		vxt_inst_ns compute2 vxi-web2 ping -c1 -W2 192.168.100.1
 	check "the internet reaches web1 on floating IP 200.160.0.6" \
 		vxt_ns client curl -s -m 3 http://200.160.0.6:9898/
-	check "the internet reaches web2 on floating IP 200.160.0.7" \
-		vxt_ns client curl -s -m 3 http://200.160.0.7:9898/
+	check "the router reaches the load balancer's VIP 192.168.100.8, alternating" \
+		alternating vxt_inst_ns net127 vxr-router curl -s -m 3 \
+		http://192.168.100.8/
+	check "the internet reaches load balancer web on floating IP 200.160.0.5, alternating" \
+		alternating vxt_ns client curl -s -m 3 http://200.160.0.5/
+	printf '        '
+	for i in 1 2 3 4; do
+		printf '%s; ' "$(vxt_ns client curl -s -m 3 http://200.160.0.5/)"
+	done
+	echo
 	echo
 	echo "Look around (state of the demo in $VXT_WORK):"
 	echo "  nsenter --net=$VXT_WORK/compute1/netns/vxi-web1 sh     # inside web1"
 	echo "  nsenter --net=/run/netns/${P}-net127 ip -br link       # on host net127"
 	echo "  nsenter --net=$VXT_WORK/net127/netns/vxr-router nft list ruleset"
+	echo "  cat $VXT_WORK/net127/state/haproxy/web/haproxy.cfg    # the load balancer"
 	echo "  contrib/demo.sh status                                 # vxcloud status everywhere"
 	echo "Take it down with: contrib/demo.sh down"
 }
@@ -111,7 +168,10 @@ down() {
 		done
 	fi
 	vxt_cleanup
-	[ -z "${VXC_DEMO_DIR:-}" ] || rm -rf "$VXC_DEMO_DIR/www"
+	if [ -f "$made" ]; then
+		tac "$made" | while read -r f; do rm -rf --one-file-system "$f"; done
+		rm -f "$made"
+	fi
 	echo "the demo is down"
 }
 

@@ -7,6 +7,7 @@ packages=(
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static strace
 	clang libclang-rt-14-dev llvm passwd util-linux
 	libnl-genl-3-dev qemu-system-x86 cpio ipvsadm
+	apache2-utils wrk socat
 )
 missing=()
 for p in "${packages[@]}"; do

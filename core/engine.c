@@ -696,6 +696,25 @@ static const char *driver_of(const struct vxc_engine *e, const struct vxc_plan *
 	return d ? d->desc->name : "-";
 }
 
+static void add_info(void *arg, const char *line)
+{
+	vxc_changes_add(arg, "lb", line);
+}
+
+/* What a load balancer driver reports running; a driver without the slot
+ * (ABI 1.0) reports nothing. */
+static int lb_info(struct vxc_engine *e, const struct vxc_plan *p, size_t i,
+		   struct vxc_status_row *row)
+{
+	struct vxc_driver *d = e->role[VXC_ROLE_LB];
+	const struct vxc_lb_ops *o = lb_ops(d);
+
+	if (!SLOT(o, struct vxc_lb_ops, lb_status))
+		return 0;
+	return CALL(e, d, o->lb_status, "load balancer", p->lbs[i]->name, p->lbs[i], add_info,
+		    &row->info);
+}
+
 static int status_one(struct vxc_engine *e, const struct vxc_plan *p, enum vxc_kind kind,
 		      const char *name, size_t i, unsigned flags, void *arg)
 {
@@ -707,6 +726,8 @@ static int status_one(struct vxc_engine *e, const struct vxc_plan *p, enum vxc_k
 	r = ensure_one(e, p, kind, name, i, flags, NULL);
 	e->changes = saved;
 	row->state = row->details.n ? VXC_STATE_DIFFERS : VXC_STATE_OK;
+	if (r >= 0 && kind == VXC_KIND_LB)
+		r = lb_info(e, p, i, row);
 	return r;
 }
 
@@ -733,6 +754,7 @@ void vxc_status_free(struct vxc_status *st)
 		free(st->v[i].name);
 		free(st->v[i].driver);
 		vxc_changes_free(&st->v[i].details);
+		vxc_changes_free(&st->v[i].info);
 	}
 	free(st->v);
 	memset(st, 0, sizeof(*st));

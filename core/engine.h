@@ -55,6 +55,7 @@ struct vxc_status_row {
 	char *driver;
 	enum vxc_obj_state state;
 	struct vxc_changes details;
+	struct vxc_changes info; /* what the driver reports running (lb_status) */
 };
 
 struct vxc_status {

@@ -242,6 +242,11 @@ static void print_status_json(const struct run *r, const struct vxc_status *st, 
 			printf("%s", j ? "," : "");
 			vxc_json_str(stdout, row->details.v[j].what);
 		}
+		printf("],\"running\":[");
+		for (size_t j = 0; j < row->info.n; j++) {
+			printf("%s", j ? "," : "");
+			vxc_json_str(stdout, row->info.v[j].what);
+		}
 		printf("]}");
 	}
 	printf("]}\n");
@@ -270,6 +275,8 @@ static int cmd_status(struct run *r)
 			       row->driver, state_names[row->state]);
 			for (size_t j = 0; j < row->details.n; j++)
 				printf("            - %s\n", row->details.v[j].what);
+			for (size_t j = 0; j < row->info.n; j++)
+				printf("            | %s\n", row->info.v[j].what);
 		}
 		printf("host %s %s the spec\n", r->nc.host, in_sync ? "matches" : "does not match");
 	}

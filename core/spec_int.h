@@ -111,12 +111,14 @@ struct sp_instance {
 struct sp_member {
 	struct sp_obj o;
 	struct vxc_lb_member m;
+	bool enabled;
 	bool ok; /* address and port valid */
 };
 
 struct sp_listener {
 	struct sp_obj o;
 	struct vxc_lb_listener l; /* members/n_members unset until the model */
+	unsigned http_status;     /* health.http_status, 0 = not given */
 	struct sp_member *members;
 	size_t n_members;
 	bool port_ok;

@@ -213,14 +213,23 @@ static void build_instances(struct build *b)
 static void build_listener(struct build *b, const struct sp_listener *ls,
 			   struct vxc_lb_listener *m)
 {
+	struct vxc_lb_listener_ext *ext = vxc_arena_calloc(&b->a, 1, sizeof(*ext));
 	struct vxc_lb_member *members;
+	uint8_t *enabled;
 
 	*m = ls->l;
 	m->health.http_path = dup(b, ls->l.health.http_path);
 	members = vxc_arena_calloc(&b->a, ls->n_members, sizeof(*members));
-	for (size_t i = 0; i < ls->n_members; i++)
+	enabled = vxc_arena_calloc(&b->a, ls->n_members, sizeof(*enabled));
+	for (size_t i = 0; i < ls->n_members; i++) {
 		members[i] = ls->members[i].m;
+		enabled[i] = ls->members[i].enabled;
+	}
 	m->members = members;
+	ext->size = sizeof(*ext);
+	ext->member_enabled = enabled;
+	ext->http_status = ls->http_status;
+	m->ext = ext;
 	m->n_members = ls->n_members;
 }
 

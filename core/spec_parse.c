@@ -303,6 +303,7 @@ static const struct sp_key member_keys[] = {
 	{ "address", SP_STR, true, "address = \"192.168.100.6\";" },
 	{ "port", SP_INT, true, "port = 8080;" },
 	{ "weight", SP_INT, false, NULL },
+	{ "enabled", SP_BOOL, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -317,6 +318,7 @@ static void parse_member(struct sp *sp, void *p)
 	ok = sp_get_uint(sp, &m->o, "port", 1, 65535, 0, &port) && port && ok;
 	m->m.port = (uint16_t)port;
 	sp_get_uint(sp, &m->o, "weight", 0, 256, 1, &m->m.weight);
+	m->enabled = sp_get_bool(&m->o, "enabled", true);
 	m->ok = ok;
 }
 
@@ -333,6 +335,7 @@ static const struct sp_key health_keys[] = {
 	{ "rise", SP_INT, false, NULL },
 	{ "fall", SP_INT, false, NULL },
 	{ "http_path", SP_STR, false, NULL },
+	{ "http_status", SP_INT, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -354,17 +357,18 @@ static void parse_timeouts(struct sp *sp, struct sp_listener *ls)
 	sp_get_uint(sp, &t, "server", 1, SP_MS_MAX, 50000, &l->timeout_server_ms);
 }
 
-/* The path goes into the LB's own configuration file: one printable token. */
+/* The path goes into the LB's own configuration file: one printable token
+ * that cannot start a comment, quote or escape there. */
 static void get_http_path(struct sp *sp, const struct sp_obj *h, struct vxc_lb_health *hl)
 {
 	const char *s = sp_get_str(h, "http_path");
 	bool good = s && s[0] == '/' && strlen(s) < 256;
 
 	for (const char *c = s; good && *c; c++)
-		good = isgraph((unsigned char)*c);
+		good = isgraph((unsigned char)*c) && !strchr("#\"'\\", *c);
 	if (s && !good)
 		sp_err(sp, h, "http_path", "\"%s\" is not a usable HTTP path: it must start with "
-		       "'/' and hold no blanks or control characters", s);
+		       "'/' and hold no blanks, control characters, '#', quotes or '\\'", s);
 	hl->http_path = good ? s : NULL;
 }
 
@@ -387,6 +391,10 @@ static void parse_health(struct sp *sp, struct sp_listener *ls)
 	sp_get_uint(sp, &h, "rise", 1, 100, 2, &hl->rise);
 	sp_get_uint(sp, &h, "fall", 1, 100, 3, &hl->fall);
 	get_http_path(sp, &h, hl);
+	sp_get_uint(sp, &h, "http_status", 100, 599, 0, &ls->http_status);
+	if (ls->http_status && !sp_get_str(&h, "http_path"))
+		sp_err(sp, &h, "http_status", "http_status is the answer an HTTP check expects: "
+		       "give http_path too, e.g. http_path = \"/\";");
 }
 
 static const struct sp_key listener_keys[] = {

@@ -14,6 +14,12 @@ struct vxc_lb_ops {
 
 	int (*list)(void *priv, vxc_owned_cb cb, void *arg);
 	int (*remove)(void *priv, const struct vxc_owned *obj, unsigned flags);
+
+	/* ABI 1.3: what runs for lb as the balancer itself reports it (its
+	 * process, each listener, each member's health), one line per fact
+	 * through cb; shown by `vxcloud status`. Changes nothing. */
+	int (*lb_status)(void *priv, const struct vxc_lb *lb,
+			 void (*cb)(void *arg, const char *line), void *arg);
 };
 
 #endif

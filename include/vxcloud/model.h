@@ -185,7 +185,7 @@ enum vxc_lb_algorithm {
 struct vxc_lb_member {
 	struct in_addr addr;
 	uint16_t port;
-	unsigned weight;
+	unsigned weight; /* 0..256; 0 drains the member (no new connections) */
 };
 
 struct vxc_lb_health {
@@ -195,6 +195,16 @@ struct vxc_lb_health {
 	unsigned rise;
 	unsigned fall;
 	const char *http_path; /* HTTP check when set, TCP connect otherwise */
+};
+
+/* ABI 1.3 additions to a listener; grows at the end, size tells how far. */
+struct vxc_lb_listener_ext {
+	uint32_t size;                 /* sizeof(struct vxc_lb_listener_ext) of the core */
+	const uint8_t *member_enabled; /* n_members flags; 0: `enabled = false`, the member
+					* is out of rotation and not health checked */
+	unsigned http_status;          /* health: the HTTP status meaning "up"; 0 = any
+					* 2xx or 3xx */
+	void *reserved[4];
 };
 
 struct vxc_lb_listener {
@@ -209,7 +219,11 @@ struct vxc_lb_listener {
 	const struct vxc_lb_member *members;
 	size_t n_members;
 	struct vxc_lb_health health;
-	void *reserved[2];
+	/* ABI 1.3: what a listener says beyond ABI 1.2; NULL from an older core.
+	 * A pointer in a reserved slot, not a new last field: listeners and
+	 * members are arrays, whose element size must not change. */
+	const struct vxc_lb_listener_ext *ext;
+	void *reserved[1];
 };
 
 struct vxc_lb {

@@ -9,6 +9,8 @@
  *   1.2  lb: protocol udp (VXC_LB_UDP), algorithms rr and lc (unweighted),
  *        caps VXC_CAP_UDP and VXC_CAP_UNWEIGHTED; the core refuses a spec
  *        item the lb driver's caps do not cover.
+ *   1.3  lb: vxc_lb_listener.ext (member `enabled`, health `http_status`),
+ *        vxc_lb_ops.lb_status (process, listeners, member health).
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -20,7 +22,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 2
+#define VXC_ABI_MINOR 3
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor

@@ -327,6 +327,22 @@ static const struct row rows[] = {
 	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
 	  "  listeners = ( { port = 80; health = { http_path = \"/a b\"; }; members = (); } ); } );\n",
 	  { "t.conf:6: load_balancers[0].listeners[0].health.http_path: \"/a b\" is not a usable HTTP path" } },
+	{ "health check path with '#' (would start a comment in the balancer's file)",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; health = { http_path = \"/a#b\"; }; members = (); } ); } );\n",
+	  { "t.conf:6: load_balancers[0].listeners[0].health.http_path: \"/a#b\" is not a usable HTTP path" } },
+	{ "expected HTTP status without a path",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; health = { http_status = 200; }; members = (); } ); } );\n",
+	  { "t.conf:6: load_balancers[0].listeners[0].health.http_status: http_status is the answer an HTTP check expects" } },
+	{ "expected HTTP status out of range",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; health = { http_path = \"/\"; http_status = 99; }; members = (); } ); } );\n",
+	  { "t.conf:6: load_balancers[0].listeners[0].health.http_status: 99 is out of range; use 100..599" } },
+	{ "member enabled that is not a boolean",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 80; enabled = \"no\"; } ); } ); } );\n",
+	  { "t.conf:6: load_balancers[0].listeners[0].members[0].enabled" } },
 	{ "load balancer without listeners",
 	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\"; listeners = (); } );\n",
 	  { "t.conf:5: load_balancers[0].listeners: load balancer \"lb\" has no listener" } },
@@ -519,6 +535,21 @@ static void test_defaults(void)
 	ok(l && l->health.enabled && l->health.interval_ms == 2000 && l->health.timeout_ms == 1000 &&
 	   l->health.rise == 2 && l->health.fall == 3 && !l->health.http_path,
 	   "health defaults 2000/1000/2/3, TCP check");
+	ok(l && l->ext && l->ext->size == sizeof(*l->ext) && l->ext->http_status == 0,
+	   "ABI 1.1 listener extension, no expected status by default");
+	vxc_spec_free(s);
+
+	s = load_ok(BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"
+		    "  listeners = ( { port = 80; health = { http_path = \"/up\"; http_status = 204; };\n"
+		    "    members = ( { address = \"10.1.0.5\"; port = 80; weight = 0; },\n"
+		    "                { address = \"10.1.0.6\"; port = 80; enabled = false; },\n"
+		    "                { address = \"10.1.0.7\"; port = 80; } ); } ); } );\n",
+		    "members drained, disabled and enabled; an expected status");
+	l = s ? &s->lbs[0].listeners[0] : NULL;
+	ok(l && l->ext && l->ext->http_status == 204, "health http_status 204");
+	ok(l && l->n_members == 3 && l->members[0].weight == 0 && l->ext->member_enabled[0] &&
+	   !l->ext->member_enabled[1] && l->ext->member_enabled[2],
+	   "weight 0 stays enabled; enabled = false and the default reach member_enabled");
 	vxc_spec_free(s);
 
 	s = load_ok(BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\";\n"

@@ -118,7 +118,8 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 	if (r == 0 && s.oom)
 		r = d->svc->error(d->ctx, -ENOMEM, "list: out of memory");
 	if (r == 0) {
-		qsort(s.v, s.n, sizeof(*s.v), cmp_name);
+		if (s.n) /* qsort(NULL, 0, ...) is undefined */
+			qsort(s.v, s.n, sizeof(*s.v), cmp_name);
 		for (size_t i = 0; i < s.n; i++) {
 			struct vxc_owned obj = { VXC_KIND_INSTANCE, s.v[i], NULL };
 
