@@ -194,40 +194,88 @@ static const struct sp_key instance_keys[] = {
 	{ "address", SP_STR, true, "address = \"192.168.100.6\";" },
 	{ "image", SP_STR, false, NULL },
 	{ "command", SP_STRS, false, NULL },
+	{ "environment", SP_STRS, false, NULL },
 	{ "cpus", SP_INT, false, NULL },
 	{ "memory", SP_INT, false, NULL },
 	{ "mac", SP_STR, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
-static void parse_command(struct sp *sp, struct sp_instance *in)
+/* A list of strings (command, environment) as a NULL-terminated array;
+ * NULL when absent or when an element is not a string. */
+static const char **parse_strings(struct sp *sp, struct sp_instance *in, const char *key,
+				  const char *empty_hint)
 {
-	const config_setting_t *l = sp_member(&in->o, "command", SP_STRS);
+	const config_setting_t *l = sp_member(&in->o, key, SP_STRS);
 	size_t n = l ? (size_t)config_setting_length(l) : 0;
+	const char **v;
 	bool ok = true;
 
 	if (!l)
-		return;
+		return NULL;
 	if (!n) {
-		sp_err(sp, &in->o, "command", "is empty; leave it out to run the image's default");
-		return;
+		sp_err(sp, &in->o, key, "is empty; %s", empty_hint);
+		return NULL;
 	}
-	in->command = vxc_xcalloc(n + 1, sizeof(*in->command));
+	v = vxc_xcalloc(n + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
 		struct sp_obj eo;
 
 		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
-			in->command[i] = config_setting_get_string(e);
+			v[i] = config_setting_get_string(e);
 			continue;
 		}
-		sp_elem_obj(&eo, &in->o, e, "command", i);
+		sp_elem_obj(&eo, &in->o, e, key, i);
 		sp_err(sp, &eo, NULL, "must be a string, not %s", sp_have_name(e));
 		ok = false;
 	}
 	if (!ok) {
-		free(in->command);
-		in->command = NULL;
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* The length of NAME in "NAME=value" when NAME is a portable variable
+ * name ([A-Za-z_][A-Za-z0-9_]*), 0 otherwise. */
+static size_t env_name_len(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n && !isdigit((unsigned char)s[0]) && s[n] == '=' ? n : 0;
+}
+
+/* environment = [ "NAME=value", ... ]: names valid and each given once. */
+static void parse_environment(struct sp *sp, struct sp_instance *in)
+{
+	const config_setting_t *l = sp_member(&in->o, "environment", SP_STRS);
+	bool ok = true;
+
+	in->environment = parse_strings(sp, in, "environment",
+					"leave it out for the image's own environment");
+	for (size_t i = 0; in->environment && in->environment[i]; i++) {
+		const char *e = in->environment[i];
+		size_t n = env_name_len(e);
+		struct sp_obj eo;
+
+		sp_elem_obj(&eo, &in->o, config_setting_get_elem(l, (unsigned)i), "environment", i);
+		if (!n) {
+			sp_err(sp, &eo, NULL, "\"%s\" is not NAME=value with NAME of letters, digits "
+			       "and '_', not starting with a digit", e);
+			ok = false;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strncmp(in->environment[j], e, n + 1)) {
+				sp_err(sp, &eo, NULL, "%.*s is set twice (also environment[%zu])",
+				       (int)n, e, j);
+				ok = false;
+			}
+	}
+	if (!ok) {
+		free(in->environment);
+		in->environment = NULL;
 	}
 }
 
@@ -261,7 +309,9 @@ static void parse_instance(struct sp *sp, void *p)
 	sp_get_ref(&in->o, "network", &in->net);
 	in->addr_ok = sp_get_addr(sp, &in->o, "address", &in->addr);
 	get_image(sp, in);
-	parse_command(sp, in);
+	in->command = parse_strings(sp, in, "command",
+				    "leave it out to run the image's default");
+	parse_environment(sp, in);
 	sp_get_uint(sp, &in->o, "cpus", 1, 1024, 0, &in->cpus);
 	sp_get_uint(sp, &in->o, "memory", 16, 16 * 1024 * 1024, 0, &in->memory_mb);
 	in->mac_given = config_setting_get_member(in->o.cs, "mac") != NULL;

@@ -3,6 +3,7 @@
  *
  * ABI history (VXC_ABI_MAJOR.VXC_ABI_MINOR):
  *   1.0  first public ABI.
+ *   1.1  struct vxc_instance: environment (in its first reserved slot).
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -14,7 +15,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 0
+#define VXC_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
