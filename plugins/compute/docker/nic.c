@@ -1,0 +1,53 @@
+/* The NIC: a veth whose peer goes into the namespace of the container's
+ * first process. A restarted container has a new namespace and no NIC:
+ * the host end goes with the old namespace, which is how it is noticed. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+int nic_plugged(const struct vxc_instance *inst)
+{
+	return if_nametoindex(inst->port->host_if) != 0;
+}
+
+int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, unsigned flags)
+{
+	const struct vxc_port *port = inst->port;
+	const struct vxc_network *net = port->network;
+	char alias[128], path[64];
+	struct vxc_veth v = {
+		.host_if = port->host_if,
+		.alias = alias,
+		.netns_fd = -1,
+		.peer_if = PEER_IF,
+		.mac = port->mac,
+		.addr = port->addr,
+		.prefixlen = net->cidr.len,
+		.gateway = net->gateway,
+		.mtu = net->mtu,
+	};
+	int r;
+
+	snprintf(alias, sizeof(alias), "%sinstance:%s", VXC_OWNER_MARK, inst->name);
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		v.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (v.netns_fd < 0)
+			return d->svc->error(d->ctx, -errno, "%s: container network namespace %s: "
+					     "%s", d->who, path, strerror(errno));
+	} else if (!(flags & VXC_F_DRY_RUN)) {
+		return d->svc->error(d->ctx, -ESRCH, "%s: the container runs no process to "
+				     "plug into", d->who);
+	}
+	r = d->svc->veth_ensure(d->ctx, &v, flags);
+	if (v.netns_fd >= 0)
+		close(v.netns_fd);
+	return r;
+}
