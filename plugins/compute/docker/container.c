@@ -189,7 +189,7 @@ int container_create(struct docker_drv *d, const struct vxc_instance *inst,
 		r = -EPROTO;
 	else if (!json_string_value(json_object_get(j, "Id")) ||
 		 !(*id = strdup(json_string_value(json_object_get(j, "Id")))))
-		r = d->svc->error(d->ctx, -EPROTO, "%s: docker: create container: no Id in the "
+		r = d->svc->error(d->ctx, -EPROTO, "%s: create container: no Id in the "
 				  "reply", d->who);
 	json_decref(j);
 	api_reply_free(&rep);
@@ -269,7 +269,7 @@ static int each_listed(struct docker_drv *d, json_t *a, container_cb cb, void *a
 	json_t *c;
 
 	if (!json_is_array(a))
-		return d->svc->error(d->ctx, -EPROTO, "%s: docker: list containers: not a list",
+		return d->svc->error(d->ctx, -EPROTO, "%s: list containers: not a list",
 				     d->who);
 	json_array_foreach(a, i, c) {
 		const char *id = json_string_value(json_object_get(c, "Id"));

@@ -45,7 +45,8 @@ struct docker_drv {
 	long long nofile, nproc;  /* HostConfig.Ulimits; 0 = the engine's */
 	void *curl;               /* CURL *, one connection reused */
 	char api[16];             /* negotiated "v1.41"; "" until then */
-	const char *who;          /* "instance web1" or "list": messages name it */
+	const char *who;          /* error prefix: "instance web1: docker", "compute/docker" */
+	const char *inst;         /* instance being ensured: change lines name it */
 };
 
 /* ---- api.c: HTTP on the unix socket ---- */

@@ -69,7 +69,7 @@ static int pull_stream_error(struct docker_drv *d, const char *image, const char
 		int r = 0;
 
 		if (err)
-			r = d->svc->error(d->ctx, -EIO, "%s: docker: pull %s failed: \"%s\"", d->who,
+			r = d->svc->error(d->ctx, -EIO, "%s: pull %s failed: \"%s\"", d->who,
 					  image, err);
 		json_decref(j);
 		if (r < 0)
@@ -112,7 +112,7 @@ int image_ensure(struct docker_drv *d, const char *image, unsigned flags, char *
 		return d->svc->error(d->ctx, -ENOENT, "%s: image %s is not on the engine and "
 				     "pull = \"never\"", d->who, image);
 	if (!*id)
-		d->svc->change(d->ctx, "%s: pull image %s", d->who, image);
+		d->svc->change(d->ctx, "instance %s: pull image %s", d->inst, image);
 	if (flags & VXC_F_DRY_RUN)
 		return 0;
 	free(*id);

@@ -89,7 +89,8 @@ static int create_and_start(struct docker_drv *d, const struct vxc_instance *ins
 	free(image_id);
 	if (r < 0)
 		return r;
-	d->svc->change(d->ctx, "%s: create container %s (%s)", d->who, name, why);
+	d->svc->change(d->ctx, "instance %s: create container %s (%s)", inst->name, name,
+		       why);
 	if (flags & VXC_F_DRY_RUN)
 		return nic_ensure(d, inst, 0, flags);
 	if ((r = container_create(d, inst, name, &id)) == 0)
@@ -136,7 +137,8 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 								     sizeof(diff))) < 0)
 		return r;
 	if (*diff) {
-		d->svc->change(d->ctx, "%s: remove container %s (%s changed)", d->who, name, diff);
+		d->svc->change(d->ctx, "instance %s: remove container %s (%s changed)", inst->name,
+			       name, diff);
 		if (!(flags & VXC_F_DRY_RUN) && (r = container_remove(d, id)) < 0)
 			return r;
 		snprintf(why, sizeof(why), "%s changed", diff);
@@ -144,7 +146,8 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 	}
 	pid = running_pid(c);
 	if (pid <= 0) {
-		d->svc->change(d->ctx, "%s: start container %s (%s, exit code %d)", d->who, name,
+		d->svc->change(d->ctx, "instance %s: start container %s (%s, exit code %d)",
+			       inst->name, name,
 			       json_string_value(json_object_get(json_object_get(c, "State"),
 								 "Status")) ?: "not running",
 			       state_int(c, "ExitCode"));
@@ -152,8 +155,9 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 					       : start_and_plug(d, inst, id, flags);
 	}
 	if (!nic_plugged(inst))
-		d->svc->change(d->ctx, "%s: container %s running, not plugged (PID %d has a new "
-			       "network namespace): plug its NIC again", d->who, name, pid);
+		d->svc->change(d->ctx, "instance %s: container %s running, not plugged (PID %d "
+			       "has a new network namespace): plug its NIC again", inst->name, name,
+			       pid);
 	return nic_ensure(d, inst, pid, flags);
 }
 
@@ -169,8 +173,9 @@ int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags)
 				     flags);
 	if ((r = check_instance(d, inst)) < 0)
 		return r;
-	snprintf(who, sizeof(who), "instance %s", inst->name);
+	snprintf(who, sizeof(who), "instance %s: docker", inst->name);
 	d->who = who;
+	d->inst = inst->name;
 	if ((r = container_name(d, inst->name, name, sizeof(name))) < 0)
 		goto out;
 	r = container_inspect(d, name, &c);

@@ -30,7 +30,7 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 	struct docker_drv *d = priv;
 	struct listed l = { d, cb, arg };
 
-	d->who = "compute/docker: list";
+	d->who = "compute/docker";
 	return container_list(d, NULL, report, &l);
 }
 
@@ -83,7 +83,7 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
 	if (!obj || obj->kind != VXC_KIND_INSTANCE || !obj->name || !*obj->name)
 		return d->svc->error(d->ctx, -EINVAL, "remove: not an instance");
-	snprintf(who, sizeof(who), "instance %s", obj->name);
+	snprintf(who, sizeof(who), "instance %s: docker", obj->name);
 	d->who = who;
 	r = container_list(d, obj->name, keep, &f);
 	for (size_t i = 0; r == 0 && i < f.n; i++)

@@ -1,0 +1,256 @@
+#!/bin/bash
+# Conformance of the compute driver "docker" through the vxcloud command,
+# against a private engine this test starts (dockerd; podman's API service
+# with VXD_ENGINE=podman, see compute-docker-podman.sh), on one simulated
+# host h1 with one tenant network:
+#   - create: web1 and web2 run the spec's image, command and environment
+#     with networking off, an init, a memory limit and ownership labels;
+#     their NIC has the spec's MAC, address, MTU and default route; each
+#     fetches the other's page over it;
+#   - apply again: "no changes";
+#   - a changed environment, command or image: plan says which, apply makes
+#     a new container with the same MAC and address;
+#   - a container restarted through the API, and every container after the
+#     engine restarts: status says "running, not plugged", apply re-plugs;
+#   - a stopped container: status shows its exit code, apply starts it;
+#   - bad cases, each with its message: socket missing, a file that is no
+#     socket, a socket that is no Docker API, image absent with
+#     pull = "never", a failing pull, an API error (quoted), a container with
+#     our name that vxcloud does not own (left untouched, never listed, never
+#     removed);
+#   - destroy: no container of ours, no veth; h1 as it was.
+set -u
+. "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
+. "$VXC_TOP_SRCDIR/tests/lib/docker.sh"
+vxt_require_root
+ENGINE=${VXD_ENGINE:-dockerd}
+vxt_require_cmd "$ENGINE" curl busybox tar
+[ -f "$VXT_BUILDDIR/plugins/compute/docker/.libs/docker.so" ] || {
+	echo "1..0 # SKIP compute/docker not built (libcurl or jansson missing)"
+	exit 77
+}
+vxt_init
+trap 'vxd_stop_engine; vxt_cleanup' EXIT
+trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 130' INT
+trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 143' TERM
+vxt_add_host h1 192.0.2.1/24
+vxd_start_engine "$ENGINE" "$VXT_WORK/engine" || vxt_bail "cannot start $ENGINE"
+vxd_import_busybox busybox:latest || vxt_bail "cannot import the busybox image"
+vxd_import_busybox busybox:v2 || vxt_bail "cannot import the busybox:v2 image"
+
+# The page each server serves says its GREETING (from the environment).
+serve_on() { # PORT: the command's shell text, quoted for the spec
+	printf 'mkdir -p /www && echo \\"$GREETING\\" >/www/index.html && exec httpd -f -p %s -h /www' "$1"
+}
+
+# spec WEB1_ENV WEB1_IMAGE WEB1_PORT [EXTRA_INSTANCES]
+spec() {
+	cat >"$VXT_WORK/cloud.conf" <<EOF
+hosts = ( { name = "h1"; tunnel = "192.0.2.1"; } );
+provider = { bridge = "br-prov"; cidr = "203.0.113.0/24"; gateway = "203.0.113.1"; };
+networks = ( { name = "blue"; vni = 1001; cidr = "10.0.0.0/24"; gateway = "10.0.0.1";
+  mtu = 1400; } );
+instances = (
+  { name = "web1"; kind = "container"; host = "h1"; network = "blue"; address = "10.0.0.5";
+    image = "$2"; command = [ "sh", "-c", "$(serve_on "$3")" ];
+    environment = [ "GREETING=$1" ]; memory = 64; },
+  { name = "web2"; kind = "container"; host = "h1"; network = "blue"; address = "10.0.0.6";
+    image = "busybox"; command = [ "sh", "-c", "$(serve_on 9898)" ];
+    environment = [ "GREETING=hello from web2" ]; }
+  ${4:-}
+);
+EOF
+}
+web3() { # IMAGE [MORE SETTINGS]: a third instance
+	printf ',{ name = "web3"; kind = "container"; host = "h1"; network = "blue"; '
+	printf 'address = "10.0.0.7"; image = "%s"; %s }' "$1" "${2:-}"
+}
+
+VXD_SETTINGS=()
+[ "$ENGINE" = podman ] && VXD_SETTINGS=(docker.ulimit_nofile=1024 docker.ulimit_nproc=1024)
+conf() { # [SETTING=VALUE...] over the defaults of this test
+	vxt_node_conf h1 container=docker docker.socket="$VXD_SOCK" docker.pull=never \
+		docker.stop_timeout_ms=2000 "${VXD_SETTINGS[@]}" "$@" >/dev/null
+}
+
+ct_json() { vxd_api GET "/containers/$1/json"; }
+inspect() { # NAME FIELD: the first "FIELD":value of its inspect reply
+	ct_json "$1" | grep -oE "\"$2\":(\"[^\"]*\"|[0-9a-z]+)" | head -n 1 | cut -d: -f2- |
+		tr -d '"'
+}
+has() { # NAME TEXT: its inspect reply holds TEXT
+	ct_json "$1" | grep -qF -- "$2"
+}
+in_ct() { # NAME CMD...: CMD in the network namespace of container NAME
+	local pid
+	pid=$(inspect "$1" Pid)
+	[ -n "$pid" ] && [ "$pid" != 0 ] || return 1
+	shift
+	nsenter --net="/proc/$pid/ns/net" -- "$@"
+}
+http_get() { # FROM ADDR PORT: the page, fetched inside container FROM
+	in_ct "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 5 $2 $3" | tail -n 1
+}
+answers() { # FROM ADDR PORT WANT
+	[ "$(http_get "$1" "$2" "$3")" = "$4" ]
+}
+nic_of() { # NAME: "MAC ADDR/LEN mtu MTU via GW" of eth0 in the container
+	local mac addr mtu gw
+	mac=$(in_ct "$1" cat /sys/class/net/eth0/address) || return 1
+	mtu=$(in_ct "$1" cat /sys/class/net/eth0/mtu)
+	addr=$(in_ct "$1" ip -o -4 addr show dev eth0 | awk '{print $4}')
+	gw=$(in_ct "$1" ip -4 route show default | awk '{print $3}')
+	echo "$mac $addr mtu $mtu via $gw"
+}
+ours() { # IDs of the containers labelled for host h1
+	vxd_api GET '/containers/json?all=1&filters=%7B%22label%22%3A%5B%22vxcloud.host%3Dh1%22%5D%7D' |
+		grep -oE '"Id":"[0-9a-f]+"' | cut -d'"' -f4 | sort
+}
+out_of() { # CMD...: its stdout and stderr, whatever its exit code
+	"$@" 2>&1
+	return 0
+}
+last_line() { out_of "$@" | tail -n 1; }
+
+conf
+spec "hello from web1" busybox 9898
+before=$(vxt_snapshot h1)
+
+# ---- create --------------------------------------------------------------
+vxt_ok "apply creates web1 and web2" vxt_vxcloud h1 apply
+vxt_is "web1 runs" "$(inspect web1 Running)" true
+web1_mac=$(vxt_ns h1 ip -o link show vi-web1 >/dev/null && in_ct web1 cat /sys/class/net/eth0/address)
+vxt_is "web1's NIC: its address, the network's MTU, the default route" \
+	"$(nic_of web1)" "$web1_mac 10.0.0.5/24 mtu 1400 via 10.0.0.1"
+vxt_ok "its MAC is the spec's (derived, locally administered)" \
+	grep -qE '^02:' <<<"$web1_mac"
+vxt_ok "its host end joins the tenant bridge" \
+	grep -q 'master vb-blue' <<<"$(vxt_ns h1 ip -o link show vi-web1)"
+vxt_ok "... marked as vxcloud's" grep -q 'alias vxcloud:instance:web1' \
+	<<<"$(vxt_ns h1 ip -d link show vi-web1)"
+vxt_ok "the container's own networking is off" has web1 '"NetworkMode":"none"'
+vxt_ok "... with an init process" has web1 '"Init":true'
+vxt_ok "... the memory limit" has web1 '"Memory":67108864'
+vxt_ok "... and ownership labels" has web1 '"vxcloud.instance":"web1"'
+vxt_ok "web2 fetches web1's page (the environment reached the command)" \
+	vxt_wait_until 50 answers web2 10.0.0.5 9898 "hello from web1"
+vxt_ok "web1 fetches web2's page" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello from web2"
+vxt_ok "a second apply changes nothing" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
+vxt_ok "plan agrees (exit 0)" vxt_vxcloud h1 plan
+vxt_ok "status agrees (exit 0)" vxt_vxcloud h1 status
+
+# ---- changes recreate ----------------------------------------------------
+id1=$(inspect web1 Id)
+spec "changed env" busybox 9898
+vxt_ok "plan: a changed environment recreates web1" grep -q \
+	"instance web1: remove container web1 (environment changed)" <<<"$(out_of vxt_vxcloud h1 plan)"
+vxt_is "plan touched nothing" "$(inspect web1 Id)" "$id1"
+vxt_ok "apply recreates web1" vxt_vxcloud h1 apply
+id2=$(inspect web1 Id)
+vxt_ok "web1 is a new container" test -n "$id2" -a "$id2" != "$id1"
+vxt_ok "it serves the new environment" vxt_wait_until 50 answers web2 10.0.0.5 9898 "changed env"
+vxt_is "same MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
+vxt_is "web2 was not touched" "$(inspect web2 Running)" true
+
+spec "changed env" busybox 8080
+vxt_ok "plan: a changed command recreates web1" grep -q \
+	"remove container web1 (command changed)" <<<"$(out_of vxt_vxcloud h1 plan)"
+vxt_ok "apply" vxt_vxcloud h1 apply
+vxt_ok "web1 serves on its new port" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+
+spec "changed env" busybox:v2 8080
+vxt_ok "plan: a changed image recreates web1" grep -q \
+	"remove container web1 (image changed)" <<<"$(out_of vxt_vxcloud h1 plan)"
+vxt_ok "apply" vxt_vxcloud h1 apply
+vxt_ok "web1 runs busybox:v2" has web1 '"Image":"busybox:v2"'
+vxt_ok "and answers" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_is "same MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
+vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
+
+# ---- containers that come back -------------------------------------------
+vxd_api POST '/containers/web1/restart?t=1' >/dev/null
+vxt_ok "web1 restarted through the API runs" \
+	vxt_wait_until 100 test "$(inspect web1 Running)" = true
+vxt_ok "status: web1 running, not plugged" \
+	grep -q "web1 running, not plugged" <<<"$(out_of vxt_vxcloud h1 status)"
+vxt_fail "status exits non-zero" vxt_vxcloud h1 status
+vxt_ok "apply plugs it again" vxt_vxcloud h1 apply
+vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_is "with its MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
+
+vxd_api POST '/containers/web2/stop?t=1' >/dev/null
+vxt_ok "status: web2 stopped, with its exit code" grep -qE \
+	"start container web2 \((exited|stopped), exit code [0-9]+\)" <<<"$(out_of vxt_vxcloud h1 status)"
+vxt_ok "apply starts web2" vxt_vxcloud h1 apply
+vxt_ok "web2 answers again" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello from web2"
+
+if [ "$ENGINE" = dockerd ]; then
+	vxd_restart_engine || vxt_bail "cannot restart dockerd"
+	vxt_ok "after dockerd restarts, the restart policy brings web1 back" \
+		vxt_wait_until 100 test "$(inspect web1 Running)" = true
+	vxt_ok "... and web2" vxt_wait_until 100 test "$(inspect web2 Running)" = true
+	st=$(out_of vxt_vxcloud h1 status)
+	vxt_ok "status: both running, not plugged" grep -q "web1 running, not plugged" <<<"$st"
+	vxt_ok "... web2 too" grep -q "web2 running, not plugged" <<<"$st"
+	vxt_ok "apply plugs them" vxt_vxcloud h1 apply
+	vxt_ok "web2 fetches web1's page" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+fi
+
+# ---- bad cases -------------------------------------------------------------
+conf docker.socket="$VXT_WORK/no-such.sock"
+# (apply lists what the driver owns first: the message names the driver)
+vxt_ok "socket missing: refused, naming the socket" grep -q \
+	"compute/docker: socket $VXT_WORK/no-such.sock: No such file or directory (is dockerd running?" \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+conf docker.socket="$VXT_WORK/h1/vxcloud.conf"
+vxt_ok "a file that is no socket: said so" grep -q \
+	"compute/docker: $VXT_WORK/h1/vxcloud.conf is not a socket" \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+if [ -S "${VXD_OTHER_SOCK:-}" ]; then
+	conf docker.socket="$VXD_OTHER_SOCK"
+	vxt_ok "a socket that is no Docker API: said so" grep -q \
+		"compute/docker: $VXD_OTHER_SOCK is not a Docker Engine API" \
+		<<<"$(out_of vxt_vxcloud h1 apply)"
+fi
+conf
+
+spec "changed env" busybox:v2 8080 "$(web3 nosuch:1)"
+vxt_ok "image absent with pull = never: refused" grep -q \
+	'instance web3: docker: image nosuch:1 is not on the engine and pull = "never"' \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+# A registry on a closed port of the loopback: the pull fails at once,
+# and nothing leaves the machine.
+spec "changed env" busybox:v2 8080 "$(web3 127.0.0.1:1/nosuch:1)"
+conf docker.pull=if-missing
+vxt_ok "a pull that fails: refused with the engine's reason" grep -qE \
+	'instance web3: docker: (pull 127.0.0.1:1/nosuch:1 failed|pull: HTTP [0-9]+): "' \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+conf
+spec "changed env" busybox:v2 8080 "$(web3 busybox 'cpus = 1000; command = [ "sleep", "1000" ];')"
+vxt_ok "an API error: the engine's message quoted" grep -qiE \
+	'instance web3: docker: create container: HTTP [0-9]+: ".*cpu' \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+vxt_is "no web3 container was left" "$(ct_json web3 | grep -c '"Id"')" 0
+
+foreign=$(vxd_api POST '/containers/create?name=web3' -H 'Content-Type: application/json' \
+	-d '{"Image":"busybox","Cmd":["sleep","100000"],"HostConfig":{"NetworkMode":"none","Init":true}}' |
+	grep -oE '"Id":"[0-9a-f]+"' | cut -d'"' -f4)
+vxd_api POST "/containers/$foreign/start" >/dev/null
+spec "changed env" busybox:v2 8080 "$(web3 busybox 'command = [ "sleep", "1000" ];')"
+vxt_ok "a container named web3 that vxcloud does not own: refused" grep -q \
+	"instance web3: docker: container name web3 is in use by container ${foreign:0:12}, which vxcloud does not own; refusing to touch it" \
+	<<<"$(out_of vxt_vxcloud h1 apply)"
+vxt_is "... and left untouched" "$(inspect web3 Id) $(inspect web3 Running)" "$foreign true"
+vxt_fail "status does not take it for one of ours" grep -q stale \
+	<<<"$(out_of vxt_vxcloud h1 status)"
+
+# ---- destroy ---------------------------------------------------------------
+spec "changed env" busybox:v2 8080
+vxt_ok "destroy" vxt_vxcloud h1 destroy
+vxt_is "no container of ours is left" "$(ours)" ""
+vxt_is "the foreign container is still there, running" \
+	"$(inspect web3 Id) $(inspect web3 Running)" "$foreign true"
+vxt_is "destroy leaves h1 as it was (no veth)" "$(vxt_snapshot h1)" "$before"
+vxt_ok "destroy again: nothing to do" grep -q "^0 changes made" <<<"$(last_line vxt_vxcloud h1 destroy)"
+vxd_api DELETE "/containers/$foreign?force=1" >/dev/null
+vxt_done

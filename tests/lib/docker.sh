@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# A private Docker engine for tests and the demo, sourced after harness.sh
+# (tests) or on its own (contrib/demo.sh, which sets VXT_WORK itself):
+#
+#   vxd_start_dockerd DIR   dockerd with its socket, data root and exec root
+#                           under DIR, its iptables/bridge/forwarding off;
+#                           sets VXD_SOCK and VXD_PID; waits for /_ping
+#   vxd_import_busybox      the image "busybox:latest" from busybox-static,
+#                           imported through the Engine API (no registry)
+#   vxd_api METHOD PATH [CURL_ARGS...]   one Engine API call (curl)
+#   vxd_stop_dockerd        removes every container of this engine, stops
+#                           dockerd by PID and waits for it and its
+#                           containerd, unmounts and removes DIR
+#
+# dockerd runs in the root namespace (under `ip netns exec` it would not see
+# the cgroup mounts); with --bridge=none and --iptables=false it changes no
+# address, route or firewall rule there.
+
+VXD_DIR=
+VXD_SOCK=
+VXD_PID=
+VXD_API=v1.41
+
+vxd_api() {
+	local method=$1 path=$2
+	shift 2
+	curl -sS --max-time 60 --unix-socket "$VXD_SOCK" -X "$method" "$@" "http://docker/$VXD_API$path"
+}
+
+# vxd_start_dockerd DIR
+vxd_start_dockerd() {
+	local i
+	VXD_DIR=$1
+	VXD_SOCK=$VXD_DIR/docker.sock
+	mkdir -p "$VXD_DIR/data" "$VXD_DIR/exec" || return 1
+	dockerd --iptables=false --ip6tables=false --bridge=none --ip-forward=false \
+		--ip-masq=false --data-root "$VXD_DIR/data" --exec-root "$VXD_DIR/exec" \
+		-H "unix://$VXD_SOCK" -p "$VXD_DIR/docker.pid" </dev/null \
+		>"$VXD_DIR/dockerd.log" 2>&1 &
+	VXD_PID=$!
+	if declare -F vxt_track_pid >/dev/null; then
+		vxt_track_pid "$VXD_PID"
+	fi
+	for ((i = 0; i < 300; i++)); do
+		[ "$(curl -s --max-time 2 --unix-socket "$VXD_SOCK" http://docker/_ping 2>/dev/null)" = OK ] &&
+			return 0
+		kill -0 "$VXD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "dockerd did not come up; its log:" >&2
+	tail -n 20 "$VXD_DIR/dockerd.log" >&2
+	return 1
+}
+
+# vxd_restart_dockerd: stops dockerd by PID (its containers stop with it)
+# and starts it again on the same directories.
+vxd_restart_dockerd() {
+	_vxd_end_pid "$VXD_PID" && vxd_start_dockerd "$VXD_DIR"
+}
+
+# vxd_import_busybox [NAME[:TAG]]: a root filesystem of busybox-static with
+# its applets as symlinks, tarred with fixed owner and times, imported as
+# an image (POST /images/create?fromSrc=-).
+vxd_import_busybox() {
+	local ref=${1:-busybox:latest} root="$VXD_DIR/rootfs" bb a
+	bb=$(command -v busybox) || return 1
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/srv/www" || return 1
+	cp "$bb" "$root/bin/busybox" || return 1
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	done
+	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+	echo "hello from busybox" >"$root/srv/www/index.html"
+	tar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -C "$root" -cf - . |
+		vxd_api POST "/images/create?fromSrc=-&repo=${ref%%:*}&tag=${ref#*:}" \
+			-H 'Content-Type: application/x-tar' --data-binary @- >"$VXD_DIR/import.log" ||
+		return 1
+	grep -q '"status":"sha256:' "$VXD_DIR/import.log"
+}
+
+# Ends PID (TERM, then KILL after 20 s) and waits until it is gone.
+_vxd_end_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Processes started for this engine (containerd, shims) name its exec root
+# in their arguments: found by that path, ended by PID.
+_vxd_pids_of_engine() {
+	local f pid
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR/exec" && echo "$pid"
+	done
+}
+
+vxd_stop_dockerd() {
+	local ids id pid mnt
+	[ -n "$VXD_DIR" ] || return 0
+	if [ -n "$VXD_PID" ] && kill -0 "$VXD_PID" 2>/dev/null; then
+		ids=$(vxd_api GET '/containers/json?all=1' 2>/dev/null | grep -oE '"Id":"[0-9a-f]+"' |
+			cut -d'"' -f4)
+		for id in $ids; do
+			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1
+		done
+		_vxd_end_pid "$VXD_PID"
+	fi
+	for pid in $(_vxd_pids_of_engine); do
+		_vxd_end_pid "$pid"
+	done
+	# mounts under the data and exec roots (overlay, shm, netns), deepest first
+	while read -r mnt; do
+		umount -l "$mnt" 2>/dev/null
+	done < <(awk -v d="$VXD_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r)
+	rm -rf --one-file-system "$VXD_DIR"
+	VXD_DIR=
+	VXD_PID=
+}
+
+# ---------------------------------------------------------------------------
+# Either engine: ENGINE is dockerd or podman (`podman system service`, the
+# same API; its containers run without a daemon of their own).
+
+VXD_ENGINE_KIND=
+VXD_OTHER_SOCK= # a unix socket that is not a Docker API (for refusal tests)
+
+# vxd_start_engine ENGINE DIR
+vxd_start_engine() {
+	VXD_ENGINE_KIND=$1
+	case $1 in
+	dockerd)
+		vxd_start_dockerd "$2" || return 1
+		VXD_OTHER_SOCK=$2/exec/containerd/containerd.sock
+		;;
+	podman) vxd_start_podman "$2" ;;
+	*) echo "unknown engine $1" >&2; return 1 ;;
+	esac
+}
+
+vxd_restart_engine() {
+	case $VXD_ENGINE_KIND in
+	dockerd) vxd_restart_dockerd ;;
+	*) return 1 ;;
+	esac
+}
+
+vxd_stop_engine() {
+	case $VXD_ENGINE_KIND in
+	podman) vxd_stop_podman ;;
+	*) vxd_stop_dockerd ;;
+	esac
+}
