@@ -62,7 +62,7 @@ vxd_restart_dockerd() {
 # its applets as symlinks, tarred with fixed owner and times, imported as
 # an image (POST /images/create?fromSrc=-).
 vxd_import_busybox() {
-	local ref=${1:-busybox:latest} root="$VXD_DIR/rootfs" bb a
+	local ref=${1:-busybox:latest} root="$VXD_DIR/rootfs" bb a id
 	bb=$(command -v busybox) || return 1
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/srv/www" || return 1
@@ -76,7 +76,12 @@ vxd_import_busybox() {
 		vxd_api POST "/images/create?fromSrc=-&repo=${ref%%:*}&tag=${ref#*:}" \
 			-H 'Content-Type: application/x-tar' --data-binary @- >"$VXD_DIR/import.log" ||
 		return 1
-	grep -q '"status":"sha256:' "$VXD_DIR/import.log"
+	# podman 4.3 names every import NAME:latest whatever the tag asked for:
+	# tag the image explicitly (a no-op on dockerd).
+	id=$(grep -oE '"status":"sha256:[0-9a-f]+' "$VXD_DIR/import.log" | cut -d'"' -f4) &&
+		[ -n "$id" ] || return 1
+	vxd_api POST "/images/$id/tag?repo=${ref%%:*}&tag=${ref#*:}" -o /dev/null -w '%{http_code}' |
+		grep -q '^20'
 }
 
 # Ends PID (TERM, then KILL after 20 s) and waits until it is gone.
@@ -143,7 +148,10 @@ vxd_start_engine() {
 		vxd_start_dockerd "$2" || return 1
 		VXD_OTHER_SOCK=$2/exec/containerd/containerd.sock
 		;;
-	podman) vxd_start_podman "$2" ;;
+	podman)
+		vxd_start_podman "$2" || return 1
+		VXD_OTHER_SOCK=
+		;;
 	*) echo "unknown engine $1" >&2; return 1 ;;
 	esac
 }
@@ -160,4 +168,89 @@ vxd_stop_engine() {
 	podman) vxd_stop_podman ;;
 	*) vxd_stop_dockerd ;;
 	esac
+}
+
+# ---------------------------------------------------------------------------
+# podman's Docker-compatible API service, private like dockerd above: its
+# own storage root, run root and configuration under DIR. runc (crun fails
+# on these cgroups), cgroupfs, file events; the init for HostConfig.Init is
+# catatonit when installed, else tini (docker-init).
+VXD_PODMAN_ENV=()
+
+vxd_start_podman() {
+	local i init=/usr/libexec/podman/catatonit
+	VXD_DIR=$1
+	VXD_SOCK=$VXD_DIR/podman.sock
+	mkdir -p "$VXD_DIR/root" "$VXD_DIR/run" "$VXD_DIR/tmp" || return 1
+	[ -x "$init" ] || init=$(command -v catatonit || command -v docker-init || echo /bin/false)
+	cat >"$VXD_DIR/containers.conf" <<CONF
+[containers]
+init_path = "$init"
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$VXD_DIR/events.log"
+tmp_dir = "$VXD_DIR/tmp"
+CONF
+	cat >"$VXD_DIR/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$VXD_DIR/root"
+runroot = "$VXD_DIR/run"
+CONF
+	VXD_PODMAN_ENV=(CONTAINERS_CONF="$VXD_DIR/containers.conf"
+		CONTAINERS_STORAGE_CONF="$VXD_DIR/storage.conf")
+	env "${VXD_PODMAN_ENV[@]}" podman --root "$VXD_DIR/root" --runroot "$VXD_DIR/run" \
+		--tmpdir "$VXD_DIR/tmp" system service --time=0 "unix://$VXD_SOCK" </dev/null \
+		>"$VXD_DIR/podman.log" 2>&1 &
+	VXD_PID=$!
+	if declare -F vxt_track_pid >/dev/null; then
+		vxt_track_pid "$VXD_PID"
+	fi
+	for ((i = 0; i < 300; i++)); do
+		[ "$(curl -s --max-time 2 --unix-socket "$VXD_SOCK" http://docker/_ping 2>/dev/null)" = OK ] &&
+			return 0
+		kill -0 "$VXD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "podman system service did not come up; its log:" >&2
+	tail -n 20 "$VXD_DIR/podman.log" >&2
+	return 1
+}
+
+# Containers first (through the API, their conmon processes go with them),
+# then the service by PID, then anything still naming DIR (conmon), mounts.
+vxd_stop_podman() {
+	local ids id pid mnt
+	[ -n "$VXD_DIR" ] || return 0
+	if [ -n "$VXD_PID" ] && kill -0 "$VXD_PID" 2>/dev/null; then
+		ids=$(vxd_api GET '/containers/json?all=1' 2>/dev/null | grep -oE '"Id":"[0-9a-f]+"' |
+			cut -d'"' -f4)
+		for id in $ids; do
+			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1
+		done
+		_vxd_end_pid "$VXD_PID"
+	fi
+	for pid in $(VXD_DIR_MATCH="$VXD_DIR/" _vxd_pids_naming); do
+		_vxd_end_pid "$pid"
+	done
+	while read -r mnt; do
+		umount -l "$mnt" 2>/dev/null
+	done < <(awk -v d="$VXD_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r)
+	rm -rf --one-file-system "$VXD_DIR"
+	VXD_DIR=
+	VXD_PID=
+}
+
+# PIDs (other than this shell) whose arguments hold $VXD_DIR_MATCH.
+_vxd_pids_naming() {
+	local f pid
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[ "$pid" = $$ ] && continue
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR_MATCH" && echo "$pid"
+	done
 }

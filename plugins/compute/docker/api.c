@@ -50,18 +50,18 @@ static int unreachable(struct docker_drv *d, CURLcode c, const char *errbuf)
 	struct stat st;
 
 	if (stat(d->socket, &st) < 0)
-		return d->svc->error(d->ctx, -ENOENT, "%s: socket %s: %s (is dockerd "
-				     "running? setting docker.socket)", d->who, d->socket,
+		return d->svc->error(d->ctx, -ENOENT, "socket %s: %s (is dockerd "
+				     "running? setting docker.socket)", d->socket,
 				     strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
-		return d->svc->error(d->ctx, -ENOTSOCK, "%s: %s is not a socket", d->who,
+		return d->svc->error(d->ctx, -ENOTSOCK, "%s is not a socket",
 				     d->socket);
 	if (c == CURLE_WEIRD_SERVER_REPLY || c == CURLE_GOT_NOTHING ||
 	    c == CURLE_UNSUPPORTED_PROTOCOL)
-		return d->svc->error(d->ctx, -EPROTO, "%s: %s is not a Docker Engine API (%s)",
-				     d->who, d->socket, *errbuf ? errbuf : curl_easy_strerror(c));
+		return d->svc->error(d->ctx, -EPROTO, "%s is not a Docker Engine API (%s)",
+				     d->socket, *errbuf ? errbuf : curl_easy_strerror(c));
 	return d->svc->error(d->ctx, c == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED,
-			     "%s: socket %s: %s", d->who, d->socket,
+			     "socket %s: %s", d->socket,
 			     *errbuf ? errbuf : curl_easy_strerror(c));
 }
 
@@ -81,7 +81,7 @@ static int request(struct docker_drv *d, const char *method, const char *path,
 
 	memset(rep, 0, sizeof(*rep));
 	if (snprintf(url, sizeof(url), "http://docker%s", path) >= (int)sizeof(url))
-		return d->svc->error(d->ctx, -ENAMETOOLONG, "%s: URL too long", d->who);
+		return d->svc->error(d->ctx, -ENAMETOOLONG, "URL too long");
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -104,7 +104,7 @@ static int request(struct docker_drv *d, const char *method, const char *path,
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rep->status);
 	if (!rep->body && !(rep->body = calloc(1, 1)))
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -118,9 +118,9 @@ int api_call(struct docker_drv *d, const char *method, const char *path, json_t 
 	if ((r = api_ready(d)) < 0)
 		return r;
 	if (snprintf(vpath, sizeof(vpath), "/%s%s", d->api, path) >= (int)sizeof(vpath))
-		return d->svc->error(d->ctx, -ENAMETOOLONG, "%s: path too long", d->who);
+		return d->svc->error(d->ctx, -ENAMETOOLONG, "path too long");
 	if (body && !(text = json_dumps(body, JSON_COMPACT)))
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	r = request(d, method, vpath, text, timeout_ms ? timeout_ms : d->api_timeout_ms, rep);
 	free(text);
 	return r;
@@ -132,7 +132,7 @@ json_t *api_json(struct docker_drv *d, const struct api_reply *rep, const char *
 	json_t *j = json_loadb(rep->body, rep->len, 0, &err);
 
 	if (!j)
-		d->svc->error(d->ctx, -EPROTO, "%s: %s: reply is not JSON (%s)", d->who,
+		d->svc->error(d->ctx, -EPROTO, "%s: reply is not JSON (%s)",
 			      what, err.text);
 	return j;
 }
@@ -143,10 +143,10 @@ int api_fail(struct docker_drv *d, const struct api_reply *rep, const char *what
 	const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
 
 	if (!msg) { /* not the engine's error object: show the start of the body */
-		d->svc->error(d->ctx, err, "%s: %s: HTTP %ld: \"%.200s\"", d->who, what,
+		d->svc->error(d->ctx, err, "%s: HTTP %ld: \"%.200s\"", what,
 			      rep->status, rep->body ? rep->body : "");
 	} else {
-		d->svc->error(d->ctx, err, "%s: %s: HTTP %ld: \"%s\"", d->who, what,
+		d->svc->error(d->ctx, err, "%s: HTTP %ld: \"%s\"", what,
 			      rep->status, msg);
 	}
 	json_decref(j);
@@ -171,12 +171,12 @@ static int negotiate(struct docker_drv *d, json_t *v)
 	unsigned maj, min;
 
 	if (parse_version(have, &maj, &min) < 0)
-		return d->svc->error(d->ctx, -EPROTO, "%s: %s does not speak the Docker "
-				     "Engine API (GET /version has no ApiVersion)", d->who,
+		return d->svc->error(d->ctx, -EPROTO, "%s does not speak the Docker "
+				     "Engine API (GET /version has no ApiVersion)",
 				     d->socket);
 	if (version_cmp(maj, min, API_MIN_MAJOR, API_MIN_MINOR) < 0)
-		return d->svc->error(d->ctx, -EPROTONOSUPPORT, "%s: engine API %s is "
-				     "older than %d.%d", d->who, have, API_MIN_MAJOR,
+		return d->svc->error(d->ctx, -EPROTONOSUPPORT, "engine API %s is "
+				     "older than %d.%d", have, API_MIN_MAJOR,
 				     API_MIN_MINOR);
 	if (version_cmp(maj, min, API_MAX_MAJOR, API_MAX_MINOR) > 0)
 		maj = API_MAX_MAJOR, min = API_MAX_MINOR;
@@ -196,15 +196,14 @@ int api_ready(struct docker_drv *d)
 	if (*d->api)
 		return 0;
 	if (!d->curl && !(d->curl = curl_easy_init()))
-		return d->svc->error(d->ctx, -ENOMEM, "%s: cannot make a libcurl handle",
-				     d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "cannot make a libcurl handle");
 	r = request(d, "GET", "/version", NULL, d->api_timeout_ms, &rep);
 	if (r < 0)
 		return r;
 	v = rep.status == 200 ? json_loadb(rep.body, rep.len, 0, NULL) : NULL;
 	if (!v || !json_is_object(v))
-		r = d->svc->error(d->ctx, -EPROTO, "%s: %s is not a Docker Engine API "
-				  "(GET /version: HTTP %ld)", d->who, d->socket, rep.status);
+		r = d->svc->error(d->ctx, -EPROTO, "%s is not a Docker Engine API "
+				  "(GET /version: HTTP %ld)", d->socket, rep.status);
 	else
 		r = negotiate(d, v);
 	json_decref(v);

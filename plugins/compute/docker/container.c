@@ -76,7 +76,7 @@ const char *config_diff(const char *have, const char *want, char *buf, size_t le
 int container_name(struct docker_drv *d, const char *instance, char *out, size_t len)
 {
 	if (snprintf(out, len, "%s%s", d->name_prefix, instance) >= (int)len)
-		return d->svc->error(d->ctx, -ENAMETOOLONG, "%s: container name too long", d->who);
+		return d->svc->error(d->ctx, -ENAMETOOLONG, "container name too long");
 	return 0;
 }
 
@@ -177,7 +177,7 @@ int container_create(struct docker_drv *d, const struct vxc_instance *inst,
 
 	*id = NULL;
 	if (!body)
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "/containers/create?name=%s", name);
 	r = api_call(d, "POST", path, body, 0, &rep);
 	json_decref(body);
@@ -189,8 +189,8 @@ int container_create(struct docker_drv *d, const struct vxc_instance *inst,
 		r = -EPROTO;
 	else if (!json_string_value(json_object_get(j, "Id")) ||
 		 !(*id = strdup(json_string_value(json_object_get(j, "Id")))))
-		r = d->svc->error(d->ctx, -EPROTO, "%s: create container: no Id in the "
-				  "reply", d->who);
+		r = d->svc->error(d->ctx, -EPROTO, "create container: no Id in the "
+				  "reply");
 	json_decref(j);
 	api_reply_free(&rep);
 	return r;
@@ -269,8 +269,7 @@ static int each_listed(struct docker_drv *d, json_t *a, container_cb cb, void *a
 	json_t *c;
 
 	if (!json_is_array(a))
-		return d->svc->error(d->ctx, -EPROTO, "%s: list containers: not a list",
-				     d->who);
+		return d->svc->error(d->ctx, -EPROTO, "list containers: not a list");
 	json_array_foreach(a, i, c) {
 		const char *id = json_string_value(json_object_get(c, "Id"));
 		const char *name = container_label(c, LABEL_INSTANCE);
@@ -289,7 +288,7 @@ int container_list(struct docker_drv *d, const char *instance, container_cb cb, 
 	int r;
 
 	if (!q)
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s", q);
 	free(q);
 	if ((r = api_call(d, "GET", path, NULL, 0, &rep)) < 0)

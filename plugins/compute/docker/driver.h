@@ -45,7 +45,6 @@ struct docker_drv {
 	long long nofile, nproc;  /* HostConfig.Ulimits; 0 = the engine's */
 	void *curl;               /* CURL *, one connection reused */
 	char api[16];             /* negotiated "v1.41"; "" until then */
-	const char *who;          /* error prefix: "instance web1: docker", "compute/docker" */
 	const char *inst;         /* instance being ensured: change lines name it */
 };
 
@@ -64,7 +63,8 @@ int api_call(struct docker_drv *d, const char *method, const char *path, json_t 
 void api_reply_free(struct api_reply *rep);
 /* The reply's JSON (caller unrefs), or NULL with the error recorded. */
 json_t *api_json(struct docker_drv *d, const struct api_reply *rep, const char *what);
-/* Records "WHO: docker: WHAT: HTTP n: message" and returns err. */
+/* Records "WHAT: HTTP n: \"message\"" and returns err. (The core puts
+ * "docker: instance NAME: " before every message of this driver.) */
 int api_fail(struct docker_drv *d, const struct api_reply *rep, const char *what, int err);
 /* Negotiates the API version once per driver instance (GET /version). */
 int api_ready(struct docker_drv *d);

@@ -25,8 +25,8 @@ int image_id_of(struct docker_drv *d, const char *image, char **id)
 
 	*id = NULL;
 	if (!reference_ok(image))
-		return d->svc->error(d->ctx, -EINVAL, "%s: image \"%s\" is not a Docker image "
-				     "reference", d->who, image);
+		return d->svc->error(d->ctx, -EINVAL, "image \"%s\" is not a Docker image "
+				     "reference", image);
 	snprintf(path, sizeof(path), "/images/%s/json", image);
 	if ((r = api_call(d, "GET", path, NULL, 0, &rep)) < 0)
 		return r;
@@ -69,7 +69,7 @@ static int pull_stream_error(struct docker_drv *d, const char *image, const char
 		int r = 0;
 
 		if (err)
-			r = d->svc->error(d->ctx, -EIO, "%s: pull %s failed: \"%s\"", d->who,
+			r = d->svc->error(d->ctx, -EIO, "pull %s failed: \"%s\"",
 					  image, err);
 		json_decref(j);
 		if (r < 0)
@@ -86,7 +86,7 @@ static int pull(struct docker_drv *d, const char *image)
 	int r;
 
 	if (!q)
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "/images/create?fromImage=%s%s", q,
 		 has_tag(image) ? "" : "&tag=latest");
 	free(q);
@@ -109,8 +109,8 @@ int image_ensure(struct docker_drv *d, const char *image, unsigned flags, char *
 	if (*id && d->pull != PULL_ALWAYS)
 		return 0;
 	if (!*id && d->pull == PULL_NEVER)
-		return d->svc->error(d->ctx, -ENOENT, "%s: image %s is not on the engine and "
-				     "pull = \"never\"", d->who, image);
+		return d->svc->error(d->ctx, -ENOENT, "image %s is not on the engine and "
+				     "pull = \"never\"", image);
 	if (!*id)
 		d->svc->change(d->ctx, "instance %s: pull image %s", d->inst, image);
 	if (flags & VXC_F_DRY_RUN)
@@ -122,7 +122,7 @@ int image_ensure(struct docker_drv *d, const char *image, unsigned flags, char *
 	if ((r = image_id_of(d, image, id)) < 0)
 		return r;
 	if (!*id)
-		return d->svc->error(d->ctx, -ENOENT, "%s: image %s: pulled, yet the engine does "
-				     "not have it", d->who, image);
+		return d->svc->error(d->ctx, -ENOENT, "image %s: pulled, yet the engine does "
+				     "not have it", image);
 	return 0;
 }

@@ -18,14 +18,13 @@ static int check_instance(struct docker_drv *d, const struct vxc_instance *inst)
 	if (!inst || !inst->name || !*inst->name)
 		return d->svc->error(d->ctx, -EINVAL, "instance without a name");
 	if (inst->kind != VXC_INSTANCE_CONTAINER)
-		return d->svc->error(d->ctx, -EOPNOTSUPP, "instance %s: the docker driver serves "
-				     "kind container only", inst->name);
+		return d->svc->error(d->ctx, -EOPNOTSUPP, "the docker driver serves kind "
+				     "container only");
 	if (!inst->image)
-		return d->svc->error(d->ctx, -EINVAL, "instance %s: the docker driver needs an "
-				     "image (image = \"busybox\";)", inst->name);
+		return d->svc->error(d->ctx, -EINVAL, "the docker driver needs an image "
+				     "(image = \"busybox\";)");
 	if (!port || !port->network || !*port->host_if)
-		return d->svc->error(d->ctx, -EINVAL, "instance %s: no port on a network",
-				     inst->name);
+		return d->svc->error(d->ctx, -EINVAL, "no port on a network");
 	return 0;
 }
 
@@ -42,12 +41,12 @@ static int refuse_foreign(struct docker_drv *d, const struct vxc_instance *inst,
 	    !strcmp(host, d->svc->host_name(d->ctx)))
 		return 0;
 	if (owner && !strcmp(owner, "vxcloud"))
-		return d->svc->error(d->ctx, -EEXIST, "%s: container name %s is taken by "
-				     "instance %s of host %s on the same engine; refusing to "
-				     "touch it", d->who, name, who ? who : "?", host ? host : "?");
-	return d->svc->error(d->ctx, -EEXIST, "%s: container name %s is in use by container "
-			     "%.12s, which vxcloud does not own; refusing to touch it (rename or "
-			     "remove it, or set docker.name_prefix)", d->who, name, id ? id : "?");
+		return d->svc->error(d->ctx, -EEXIST, "container name %s is taken by instance %s "
+				     "of host %s on the same engine; refusing to touch it", name,
+				     who ? who : "?", host ? host : "?");
+	return d->svc->error(d->ctx, -EEXIST, "container name %s is in use by container %.12s, "
+			     "which vxcloud does not own; refusing to touch it (rename or remove "
+			     "it, or set docker.name_prefix)", name, id ? id : "?");
 }
 
 static int state_int(json_t *c, const char *field)
@@ -70,12 +69,12 @@ static int start_and_plug(struct docker_drv *d, const struct vxc_instance *inst,
 	int r, pid;
 
 	if ((r = container_start(d, id)) < 0 || (r = container_inspect(d, id, &c)) < 0)
-		return r == -ENOENT ? d->svc->error(d->ctx, r, "%s: the container went away "
-						    "right after start", d->who) : r;
+		return r == -ENOENT ? d->svc->error(d->ctx, r, "the container went away "
+						    "right after start") : r;
 	pid = running_pid(c);
 	if (pid <= 0)
-		r = d->svc->error(d->ctx, -ECHILD, "%s: the container exited right after start "
-				  "(exit code %d)", d->who, state_int(c, "ExitCode"));
+		r = d->svc->error(d->ctx, -ECHILD, "the container exited right after start "
+				  "(exit code %d)", state_int(c, "ExitCode"));
 	json_decref(c);
 	return r < 0 ? r : nic_ensure(d, inst, pid, flags);
 }
@@ -164,7 +163,7 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags)
 {
 	struct docker_drv *d = priv;
-	char name[256], who[128];
+	char name[256];
 	json_t *c = NULL;
 	int r;
 
@@ -173,8 +172,6 @@ int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags)
 				     flags);
 	if ((r = check_instance(d, inst)) < 0)
 		return r;
-	snprintf(who, sizeof(who), "instance %s: docker", inst->name);
-	d->who = who;
 	d->inst = inst->name;
 	if ((r = container_name(d, inst->name, name, sizeof(name))) < 0)
 		goto out;
@@ -185,6 +182,6 @@ int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags)
 		r = ensure_existing(d, inst, name, c, flags);
 out:
 	json_decref(c);
-	d->who = "compute/docker";
+	d->inst = NULL;
 	return r;
 }

@@ -40,11 +40,11 @@ int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, u
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 		v.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (v.netns_fd < 0)
-			return d->svc->error(d->ctx, -errno, "%s: container network namespace %s: "
-					     "%s", d->who, path, strerror(errno));
+			return d->svc->error(d->ctx, -errno, "container network namespace %s: "
+					     "%s", path, strerror(errno));
 	} else if (!(flags & VXC_F_DRY_RUN)) {
-		return d->svc->error(d->ctx, -ESRCH, "%s: the container runs no process to "
-				     "plug into", d->who);
+		return d->svc->error(d->ctx, -ESRCH, "the container runs no process to "
+				     "plug into");
 	}
 	r = d->svc->veth_ensure(d->ctx, &v, flags);
 	if (v.netns_fd >= 0)

@@ -30,7 +30,6 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 	struct docker_drv *d = priv;
 	struct listed l = { d, cb, arg };
 
-	d->who = "compute/docker";
 	return container_list(d, NULL, report, &l);
 }
 
@@ -58,7 +57,7 @@ static int remove_one(struct docker_drv *d, const char *name, const char *id, co
 	int r;
 
 	if (!id)
-		return d->svc->error(d->ctx, -ENOMEM, "%s: out of memory", d->who);
+		return d->svc->error(d->ctx, -ENOMEM, "out of memory");
 	d->svc->change(d->ctx, "instance %s: remove container %.12s", name, id);
 	if (!(flags & VXC_F_DRY_RUN) && (r = container_remove(d, id)) < 0)
 		return r;
@@ -76,15 +75,12 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 {
 	struct docker_drv *d = priv;
 	struct found f = { 0 };
-	char who[128];
 	int r;
 
 	if (flags & ~VXC_F_KNOWN)
 		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
 	if (!obj || obj->kind != VXC_KIND_INSTANCE || !obj->name || !*obj->name)
 		return d->svc->error(d->ctx, -EINVAL, "remove: not an instance");
-	snprintf(who, sizeof(who), "instance %s: docker", obj->name);
-	d->who = who;
 	r = container_list(d, obj->name, keep, &f);
 	for (size_t i = 0; r == 0 && i < f.n; i++)
 		r = remove_one(d, obj->name, f.id[i], f.nic[i], flags);
@@ -92,6 +88,5 @@ int instance_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		free(f.id[i]);
 		free(f.nic[i]);
 	}
-	d->who = "compute/docker";
 	return r;
 }

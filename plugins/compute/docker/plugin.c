@@ -111,7 +111,6 @@ static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 		return svc->error(ctx, -ENOMEM, "compute/docker: out of memory");
 	d->ctx = ctx;
 	d->svc = svc;
-	d->who = "compute/docker";
 	if ((r = get_strings(d)) < 0 || (r = get_ints(d)) < 0) {
 		drv_close(d);
 		return r;
