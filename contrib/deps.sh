@@ -6,7 +6,7 @@ packages=(
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static
 	clang libclang-rt-14-dev
-	libcurl4-openssl-dev libjansson-dev docker.io
+	libcurl4-openssl-dev libjansson-dev docker.io podman catatonit
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -38,7 +38,7 @@ vxd_start_dockerd() {
 		-H "unix://$VXD_SOCK" -p "$VXD_DIR/docker.pid" </dev/null \
 		>"$VXD_DIR/dockerd.log" 2>&1 &
 	VXD_PID=$!
-	if declare -F vxt_track_pid >/dev/null; then
+	if declare -F vxt_track_pid >/dev/null && [ -n "${VXT_WORK:-}" ]; then
 		vxt_track_pid "$VXD_PID"
 	fi
 	for ((i = 0; i < 300; i++)); do
@@ -88,13 +88,13 @@ vxd_import_busybox() {
 _vxd_end_pid() {
 	local pid=$1 i
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 
@@ -105,7 +105,9 @@ _vxd_pids_of_engine() {
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR/exec" && echo "$pid"
+		if { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR/exec"; then
+			echo "$pid"
+		fi
 	done
 }
 
@@ -114,9 +116,9 @@ vxd_stop_dockerd() {
 	[ -n "$VXD_DIR" ] || return 0
 	if [ -n "$VXD_PID" ] && kill -0 "$VXD_PID" 2>/dev/null; then
 		ids=$(vxd_api GET '/containers/json?all=1' 2>/dev/null | grep -oE '"Id":"[0-9a-f]+"' |
-			cut -d'"' -f4)
+			cut -d'"' -f4) || true
 		for id in $ids; do
-			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1
+			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1 || true
 		done
 		_vxd_end_pid "$VXD_PID"
 	fi
@@ -125,7 +127,7 @@ vxd_stop_dockerd() {
 	done
 	# mounts under the data and exec roots (overlay, shm, netns), deepest first
 	while read -r mnt; do
-		umount -l "$mnt" 2>/dev/null
+		umount -l "$mnt" 2>/dev/null || true
 	done < <(awk -v d="$VXD_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r)
 	rm -rf --one-file-system "$VXD_DIR"
@@ -205,7 +207,7 @@ CONF
 		--tmpdir "$VXD_DIR/tmp" system service --time=0 "unix://$VXD_SOCK" </dev/null \
 		>"$VXD_DIR/podman.log" 2>&1 &
 	VXD_PID=$!
-	if declare -F vxt_track_pid >/dev/null; then
+	if declare -F vxt_track_pid >/dev/null && [ -n "${VXT_WORK:-}" ]; then
 		vxt_track_pid "$VXD_PID"
 	fi
 	for ((i = 0; i < 300; i++)); do
@@ -226,9 +228,9 @@ vxd_stop_podman() {
 	[ -n "$VXD_DIR" ] || return 0
 	if [ -n "$VXD_PID" ] && kill -0 "$VXD_PID" 2>/dev/null; then
 		ids=$(vxd_api GET '/containers/json?all=1' 2>/dev/null | grep -oE '"Id":"[0-9a-f]+"' |
-			cut -d'"' -f4)
+			cut -d'"' -f4) || true
 		for id in $ids; do
-			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1
+			vxd_api DELETE "/containers/$id?force=1" >/dev/null 2>&1 || true
 		done
 		_vxd_end_pid "$VXD_PID"
 	fi
@@ -236,7 +238,7 @@ vxd_stop_podman() {
 		_vxd_end_pid "$pid"
 	done
 	while read -r mnt; do
-		umount -l "$mnt" 2>/dev/null
+		umount -l "$mnt" 2>/dev/null || true
 	done < <(awk -v d="$VXD_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r)
 	rm -rf --one-file-system "$VXD_DIR"
@@ -251,6 +253,8 @@ _vxd_pids_naming() {
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
 		[ "$pid" = $$ ] && continue
-		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR_MATCH" && echo "$pid"
+		if { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$VXD_DIR_MATCH"; then
+			echo "$pid"
+		fi
 	done
 }
