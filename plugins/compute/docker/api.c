@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "driver.h"
 
@@ -70,6 +71,24 @@ static struct curl_slist *json_headers(void)
 	return curl_slist_append(NULL, "Content-Type: application/json");
 }
 
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+static CURLcode timed_perform(struct docker_drv *d, CURL *c)
+{
+	unsigned long long t0 = now_ns();
+	CURLcode rc = curl_easy_perform(c);
+
+	d->engine_ns += now_ns() - t0;
+	d->engine_calls++;
+	return rc;
+}
+
 /* One request; path is used as given (versioned or not). */
 static int request(struct docker_drv *d, const char *method, const char *path,
 		   const char *body, unsigned timeout_ms, struct api_reply *rep)
@@ -96,7 +115,7 @@ static int request(struct docker_drv *d, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
 	}
-	rc = curl_easy_perform(c);
+	rc = timed_perform(d, c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
 		api_reply_free(rep);

@@ -45,6 +45,10 @@ struct docker_drv {
 	long long nofile, nproc;  /* HostConfig.Ulimits; 0 = the engine's */
 	void *curl;               /* CURL *, one connection reused */
 	char api[16];             /* negotiated "v1.41"; "" until then */
+	/* Time spent waiting for the engine, for the benchmark's split of
+	 * vxcloud's own time from the engine's (logged at close, debug). */
+	unsigned long long engine_ns;
+	unsigned engine_calls;
 	const char *inst;         /* instance being ensured: change lines name it */
 };
 

@@ -92,7 +92,12 @@ static void drv_close(void *priv)
 {
 	struct docker_drv *d = priv;
 
-	if (d && d->curl)
+	if (!d)
+		return;
+	if (d->engine_calls)
+		d->svc->log(d->ctx, VXC_LOG_DEBUG, "compute/docker: %u engine API calls, %.1f ms "
+			    "waiting for the engine", d->engine_calls, d->engine_ns / 1e6);
+	if (d->curl)
 		curl_easy_cleanup(d->curl);
 	free(d);
 }
