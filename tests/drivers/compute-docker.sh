@@ -196,6 +196,21 @@ vxt_ok "apply plugs it again" vxt_vxcloud h1 apply
 vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
 vxt_is "with its MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
 
+# The old namespace kept alive by a process outside the container keeps the
+# old pair, host end included: plugged means the peer is in the new one.
+vxt_bg nsenter --net="/proc/$(inspect web1 Pid)/ns/net" -- sleep 600
+holder=$VXT_BG_PID
+vxt_wait_until 50 test -e "/proc/$holder/ns/net"
+vxd_api POST '/containers/web1/restart?t=1' >/dev/null
+vxt_ok "web1 restarted while its old namespace is held open runs" \
+	vxt_wait_until 100 test "$(inspect web1 Running)" = true
+vxt_ok "its old host end is still there" vxt_ns h1 ip link show vi-web1
+says "status: web1 running, not plugged all the same" "web1 running, not plugged" \
+	vxt_vxcloud h1 status
+vxt_ok "apply plugs it into its new namespace" vxt_vxcloud h1 apply
+vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+kill "$holder" 2>/dev/null
+
 vxd_api POST '/containers/web2/stop?t=1' >/dev/null
 says_re "status: web2 stopped, with its exit code" "start container web2 \((exited|stopped), exit code [0-9]+\)" \
 	vxt_vxcloud h1 status

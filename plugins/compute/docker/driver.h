@@ -109,8 +109,9 @@ int container_name(struct docker_drv *d, const char *instance, char *out, size_t
 /* The instance's NIC is in the namespace of process pid (pid 0: the
  * container is still to be started, dry run only). */
 int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, unsigned flags);
-/* The host end of the NIC exists here. */
-int nic_plugged(const struct vxc_instance *inst);
+/* 1 when the NIC joins this host to the namespace of process pid, 0 when
+ * not, -errno when that namespace cannot be opened. */
+int nic_plugged(struct docker_drv *d, const struct vxc_instance *inst, int pid);
 
 int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);
 int instance_list(void *priv, vxc_owned_cb cb, void *arg);

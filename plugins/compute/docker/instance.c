@@ -153,7 +153,9 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 		return (flags & VXC_F_DRY_RUN) ? nic_ensure(d, inst, 0, flags)
 					       : start_and_plug(d, inst, id, flags);
 	}
-	if (!nic_plugged(inst))
+	if ((r = nic_plugged(d, inst, pid)) < 0)
+		return r;
+	if (!r)
 		d->svc->change(d->ctx, "instance %s: container %s running, not plugged (PID %d "
 			       "has a new network namespace): plug its NIC again", inst->name, name,
 			       pid);

@@ -12,16 +12,44 @@
 
 #include "driver.h"
 
-int nic_plugged(const struct vxc_instance *inst)
+/* The container's network namespace, by the PID of its first process. */
+static int open_netns(struct docker_drv *d, int pid)
 {
-	return if_nametoindex(inst->port->host_if) != 0;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return d->svc->error(d->ctx, -errno, "container network namespace %s: %s", path,
+				     strerror(errno));
+	return fd;
+}
+
+/* Plugged: the host end is here and its peer is inside the namespace the
+ * container runs in now (an old namespace kept open elsewhere keeps the
+ * old pair alive, so the host end alone proves nothing). */
+int nic_plugged(struct docker_drv *d, const struct vxc_instance *inst, int pid)
+{
+	int fd, saved, in_ns = 0;
+
+	if (!if_nametoindex(inst->port->host_if))
+		return 0;
+	if ((fd = open_netns(d, pid)) < 0)
+		return fd;
+	if (d->svc->netns_enter(d->ctx, fd, &saved) == 0) {
+		in_ns = if_nametoindex(PEER_IF) != 0;
+		d->svc->netns_leave(d->ctx, saved);
+	}
+	close(fd);
+	return in_ns;
 }
 
 int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, unsigned flags)
 {
 	const struct vxc_port *port = inst->port;
 	const struct vxc_network *net = port->network;
-	char alias[128], path[64];
+	char alias[128];
 	struct vxc_veth v = {
 		.host_if = port->host_if,
 		.alias = alias,
@@ -37,11 +65,8 @@ int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, u
 
 	snprintf(alias, sizeof(alias), "%sinstance:%s", VXC_OWNER_MARK, inst->name);
 	if (pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-		v.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (v.netns_fd < 0)
-			return d->svc->error(d->ctx, -errno, "container network namespace %s: "
-					     "%s", path, strerror(errno));
+		if ((v.netns_fd = open_netns(d, pid)) < 0)
+			return v.netns_fd;
 	} else if (!(flags & VXC_F_DRY_RUN)) {
 		return d->svc->error(d->ctx, -ESRCH, "the container runs no process to "
 				     "plug into");
