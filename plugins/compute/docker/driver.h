@@ -109,6 +109,8 @@ int container_name(struct docker_drv *d, const char *instance, char *out, size_t
 /* The instance's NIC is in the namespace of process pid (pid 0: the
  * container is still to be started, dry run only). */
 int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, unsigned flags);
+/* Dry run: what plugging a container still to be (re)made will change. */
+int nic_planned(struct docker_drv *d, const struct vxc_instance *inst, unsigned flags);
 /* 1 when the NIC joins this host to the namespace of process pid, 0 when
  * not, -errno when that namespace cannot be opened. */
 int nic_plugged(struct docker_drv *d, const struct vxc_instance *inst, int pid);

@@ -91,7 +91,7 @@ static int create_and_start(struct docker_drv *d, const struct vxc_instance *ins
 	d->svc->change(d->ctx, "instance %s: create container %s (%s)", inst->name, name,
 		       why);
 	if (flags & VXC_F_DRY_RUN)
-		return nic_ensure(d, inst, 0, flags);
+		return nic_planned(d, inst, flags);
 	if ((r = container_create(d, inst, name, &id)) == 0)
 		r = start_and_plug(d, inst, id, flags);
 	free(id);
@@ -150,7 +150,7 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 			       json_string_value(json_object_get(json_object_get(c, "State"),
 								 "Status")) ?: "not running",
 			       state_int(c, "ExitCode"));
-		return (flags & VXC_F_DRY_RUN) ? nic_ensure(d, inst, 0, flags)
+		return (flags & VXC_F_DRY_RUN) ? nic_planned(d, inst, flags)
 					       : start_and_plug(d, inst, id, flags);
 	}
 	if ((r = nic_plugged(d, inst, pid)) < 0)

@@ -76,3 +76,16 @@ int nic_ensure(struct docker_drv *d, const struct vxc_instance *inst, int pid, u
 		close(v.netns_fd);
 	return r;
 }
+
+int nic_planned(struct docker_drv *d, const struct vxc_instance *inst, unsigned flags)
+{
+	/* A host end that is still there belongs to the namespace the old
+	 * container had: the veth service cannot plan against a namespace that
+	 * does not exist yet, so say what will happen. */
+	if (if_nametoindex(inst->port->host_if)) {
+		d->svc->change(d->ctx, "instance %s: plug %s into the new container", inst->name,
+			       inst->port->host_if);
+		return 0;
+	}
+	return nic_ensure(d, inst, 0, flags);
+}
