@@ -52,9 +52,11 @@ EOF
 			printf '{ name = "c%d"; kind = "container"; host = "h1"; network = "blue"; ' "$i"
 			printf 'address = "10.0.%d.%d"; ' $(((i + 10) / 250)) $(((i + 10) % 250 + 2))
 			if [ "$1" = docker ]; then
-				printf 'image = "busybox"; command = [ "httpd", "-f", "-p", "80", "-h", "/srv/www" ]; }\n'
+				printf 'image = "busybox"; command = [ "httpd", "-f", "-p", "80", '
+				printf '"-h", "/srv/www" ]; }\n'
 			else
-				printf 'command = [ "busybox", "httpd", "-f", "-p", "80", "-h", "%s" ]; }\n' "$www"
+				printf 'command = [ "busybox", "httpd", "-f", "-p", "80", '
+				printf '"-h", "%s" ]; }\n' "$www"
 			fi
 		done
 		echo ");"

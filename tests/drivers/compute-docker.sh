@@ -168,7 +168,8 @@ vxt_ok "status agrees (exit 0)" vxt_vxcloud h1 status
 # ---- changes recreate ----------------------------------------------------
 id1=$(inspect web1 Id)
 spec "changed env" busybox 9898
-plan_says "plan: a changed environment recreates web1" "instance web1: remove container web1 (environment changed)"
+plan_says "plan: a changed environment recreates web1" \
+	"instance web1: remove container web1 (environment changed)"
 vxt_is "plan touched nothing" "$(inspect web1 Id)" "$id1"
 vxt_ok "apply recreates web1" vxt_vxcloud h1 apply
 id2=$(inspect web1 Id)
@@ -218,7 +219,8 @@ vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "change
 kill "$holder" 2>/dev/null
 
 vxd_api POST '/containers/web2/stop?t=1' >/dev/null
-says_re "status: web2 stopped, with its exit code" "start container web2 \((exited|stopped), exit code [0-9]+\)" \
+says_re "status: web2 stopped, with its exit code" \
+	"start container web2 \((exited|stopped), exit code [0-9]+\)" \
 	vxt_vxcloud h1 status
 vxt_ok "apply starts web2" vxt_vxcloud h1 apply
 vxt_ok "web2 answers again" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello from web2"
@@ -238,26 +240,31 @@ fi
 # ---- bad cases -------------------------------------------------------------
 conf docker.socket="$VXT_WORK/no-such.sock"
 # (apply lists what the driver owns first: the message names the driver)
-says "socket missing: refused, naming the socket" "docker: list owned objects: socket $VXT_WORK/no-such.sock: No such file or directory (is dockerd running?" \
+says "socket missing: refused, naming the socket" \
+	"list owned objects: socket $VXT_WORK/no-such.sock: No such file or directory (is dockerd" \
 	vxt_vxcloud h1 apply
 conf docker.socket="$VXT_WORK/h1/vxcloud.conf"
-says "a file that is no socket: said so" "docker: list owned objects: $VXT_WORK/h1/vxcloud.conf is not a socket" \
+says "a file that is no socket: said so" \
+	"docker: list owned objects: $VXT_WORK/h1/vxcloud.conf is not a socket" \
 	vxt_vxcloud h1 apply
 if [ -S "${VXD_OTHER_SOCK:-}" ]; then
 	conf docker.socket="$VXD_OTHER_SOCK"
-	says "a socket that is no Docker API: said so" "docker: list owned objects: $VXD_OTHER_SOCK is not a Docker Engine API" \
-	vxt_vxcloud h1 apply
+	says "a socket that is no Docker API: said so" \
+		"docker: list owned objects: $VXD_OTHER_SOCK is not a Docker Engine API" \
+		vxt_vxcloud h1 apply
 fi
 conf
 
 spec "changed env" busybox:v2 8080 "$(web3 nosuch:1)"
-says "image absent with pull = never: refused" 'docker: instance web3: image nosuch:1 is not on the engine and pull = "never"' \
+says "image absent with pull = never: refused" \
+	'docker: instance web3: image nosuch:1 is not on the engine and pull = "never"' \
 	vxt_vxcloud h1 apply
 # A registry on a closed port of the loopback: the pull fails at once,
 # and nothing leaves the machine.
 spec "changed env" busybox:v2 8080 "$(web3 127.0.0.1:1/nosuch:1)"
 conf docker.pull=if-missing
-says_re "a pull that fails: refused with the engine's reason" 'docker: instance web3: (pull 127.0.0.1:1/nosuch:1 failed|pull: HTTP [0-9]+): "' \
+says_re "a pull that fails: refused with the engine's reason" \
+	'docker: instance web3: (pull 127.0.0.1:1/nosuch:1 failed|pull: HTTP [0-9]+): "' \
 	vxt_vxcloud h1 apply
 conf
 # An image reference the engine refuses (repository names are lowercase).
@@ -273,7 +280,9 @@ foreign=$(vxd_api POST '/containers/create?name=web3' -H 'Content-Type: applicat
 	grep -oE '"Id":"[0-9a-f]+"' | cut -d'"' -f4)
 vxd_api POST "/containers/$foreign/start" >/dev/null
 spec "changed env" busybox:v2 8080 "$(web3 busybox 'command = [ "sleep", "1000" ];')"
-says "a container named web3 that vxcloud does not own: refused" "docker: instance web3: container name web3 is in use by container ${foreign:0:12}, which vxcloud does not own; refusing to touch it" \
+refused="docker: instance web3: container name web3 is in use by container ${foreign:0:12}"
+says "a container named web3 that vxcloud does not own: refused" \
+	"$refused, which vxcloud does not own; refusing to touch it" \
 	vxt_vxcloud h1 apply
 vxt_is "... and left untouched" "$(inspect web3 Id) $(inspect web3 Running)" "$foreign true"
 vxt_fail "status does not take it for one of ours" grep -q stale \

@@ -119,8 +119,9 @@ for h in "${HOSTS[@]}"; do
 	vxt_ok "apply again on $h: no changes" grep -q "^no changes" \
 		<<<"$(vxt_vxcloud "$h" apply 2>&1 | tail -n 1)"
 done
-vxt_ok "containers carry their host's label" sh -c \
-	"curl -s --unix-socket '$VXD_SOCK' http://docker/$VXD_API/containers/web2/json | grep -q '\"vxcloud.host\":\"compute2\"'"
+web2_json() { vxd_api GET /containers/web2/json; }
+vxt_ok "containers carry their host's label" grep -q '"vxcloud.host":"compute2"' \
+	<<<"$(web2_json)"
 
 for h in "${HOSTS[@]}"; do
 	vxt_ok "destroy on $h" vxt_vxcloud "$h" destroy
