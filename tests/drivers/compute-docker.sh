@@ -165,6 +165,24 @@ vxt_ok "a second apply changes nothing" grep -q "^no changes" <<<"$(last_line vx
 vxt_ok "plan agrees (exit 0)" vxt_vxcloud h1 plan
 vxt_ok "status agrees (exit 0)" vxt_vxcloud h1 status
 
+# An instance named like the start of another container's ID: the engine
+# resolves such a name as an ID prefix; it must not pass for that container.
+web2_id=$(inspect web2 Id)
+pfx=${web2_id:0:4}
+spec "hello from web1" busybox 9898 ",{ name = \"$pfx\"; kind = \"container\"; host = \"h1\";
+  network = \"blue\"; address = \"10.0.0.9\"; image = \"busybox\";
+  command = [ \"sleep\", \"1000\" ]; }"
+says "an instance named $pfx (web2's ID starts so) gets a container of its own" \
+	"instance $pfx: create container $pfx (not there yet)" vxt_vxcloud h1 apply
+named() { # NAME: the /containers/json entry of the container of exactly that name
+	vxd_api GET "/containers/json?all=1&filters=%7B%22name%22%3A%5B%22%5E%2F%3F$1%24%22%5D%7D"
+}
+vxt_ok "... labelled for it" grep -qF "\"vxcloud.instance\":\"$pfx\"" <<<"$(named "$pfx")"
+vxt_is "web2 untouched" "$(inspect web2 Id) $(inspect web2 Running)" "$web2_id true"
+spec "hello from web1" busybox 9898
+vxt_ok "dropped from the spec, it goes" vxt_vxcloud h1 apply
+vxt_is "web2 still untouched" "$(inspect web2 Id) $(inspect web2 Running)" "$web2_id true"
+
 # ---- changes recreate ----------------------------------------------------
 id1=$(inspect web1 Id)
 spec "changed env" busybox 9898

@@ -109,6 +109,26 @@ int container_inspect(struct docker_drv *d, const char *ref, json_t **out)
 	return r;
 }
 
+/* The engine resolves a reference as an ID, a name, then an ID prefix:
+ * "c42" may find a container whose ID starts with c42. Only one whose
+ * name is the one asked for counts. */
+int container_by_name(struct docker_drv *d, const char *name, json_t **out)
+{
+	const char *have;
+	int r = container_inspect(d, name, out);
+
+	if (r < 0)
+		return r;
+	have = json_string_value(json_object_get(*out, "Name"));
+	if (have && *have == '/')
+		have++;
+	if (have && !strcmp(have, name))
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return -ENOENT;
+}
+
 static json_t *string_array(const char *const *v)
 {
 	json_t *a = json_array();

@@ -92,6 +92,8 @@ const char *config_diff(const char *have, const char *want, char *buf, size_t le
 /* Inspects a container by name or ID: 0 with *out (caller unrefs), -ENOENT
  * when there is none, other -errno. */
 int container_inspect(struct docker_drv *d, const char *ref, json_t **out);
+/* The same for the container of exactly this name (not an ID prefix). */
+int container_by_name(struct docker_drv *d, const char *name, json_t **out);
 int container_create(struct docker_drv *d, const struct vxc_instance *inst,
 		     const char *name, char **id);
 int container_start(struct docker_drv *d, const char *id);

@@ -177,7 +177,7 @@ int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags)
 	d->inst = inst->name;
 	if ((r = container_name(d, inst->name, name, sizeof(name))) < 0)
 		goto out;
-	r = container_inspect(d, name, &c);
+	r = container_by_name(d, name, &c);
 	if (r == -ENOENT)
 		r = create_and_start(d, inst, name, "not there yet", flags);
 	else if (r == 0)
