@@ -164,6 +164,8 @@ vxt_ok "web1 fetches web2's page" vxt_wait_until 50 answers web1 10.0.0.6 9898 "
 vxt_ok "a second apply changes nothing" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
 vxt_ok "plan agrees (exit 0)" vxt_vxcloud h1 plan
 vxt_ok "status agrees (exit 0)" vxt_vxcloud h1 status
+says_re "the API version is negotiated from GET /version (1.41 for both engines here)" \
+	"compute/docker: $VXD_SOCK: .*, API v1\.41" vxt_vxcloud h1 -vv plan
 
 # An instance named like the start of another container's ID: the engine
 # resolves such a name as an ID prefix; it must not pass for that container.
