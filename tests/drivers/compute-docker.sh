@@ -212,6 +212,17 @@ vxt_ok "and answers" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
 vxt_is "same MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
 vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
 
+# The tag moves to another image: same reference, another image behind it.
+# (A fresh import: podman 4.3 also moves "latest" to each import, which
+# recreates web2 too; what counts here is web1.)
+vxd_import_busybox busybox:moved || vxt_bail "cannot import busybox:moved"
+vxd_api POST '/images/busybox:moved/tag?repo=busybox&tag=v2' >/dev/null
+plan_says "plan: the image behind busybox:v2 changed: recreate" \
+	"remove container web1 (image behind busybox:v2 changed)"
+vxt_ok "apply" vxt_vxcloud h1 apply
+vxt_ok "web1 answers" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
+
 # ---- containers that come back -------------------------------------------
 vxd_api POST '/containers/web1/restart?t=1' >/dev/null
 vxt_ok "web1 restarted through the API runs" \

@@ -120,7 +120,7 @@ static int changed(struct docker_drv *d, const struct vxc_instance *inst, json_t
 	if ((r = image_id_of(d, inst->image, &image_id)) < 0)
 		return r;
 	if (image_id && have_image && strcmp(strip_algo(image_id), strip_algo(have_image)))
-		snprintf(buf, len, "image %s now names another image", inst->image);
+		snprintf(buf, len, "image behind %s", inst->image);
 	free(image_id);
 	return 0;
 }
@@ -132,6 +132,9 @@ static int ensure_existing(struct docker_drv *d, const struct vxc_instance *inst
 	char diff[160], why[200];
 	int r, pid;
 
+	if (!id)
+		return d->svc->error(d->ctx, -EPROTO, "inspect container %s: no Id in the reply",
+				     name);
 	if ((r = refuse_foreign(d, inst, name, c)) < 0 || (r = changed(d, inst, c, diff,
 								     sizeof(diff))) < 0)
 		return r;
