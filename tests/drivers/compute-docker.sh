@@ -81,6 +81,9 @@ inspect() { # NAME FIELD: the first "FIELD":value of its inspect reply
 has() { # NAME TEXT: its inspect reply holds TEXT
 	ct_json "$1" | grep -qF -- "$2"
 }
+running() { # NAME: the container runs
+	[ "$(inspect "$1" Running)" = true ]
+}
 has_re() { # NAME ERE: its inspect reply matches ERE
 	ct_json "$1" | grep -qE -- "$2"
 }
@@ -226,7 +229,7 @@ vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxclo
 # ---- containers that come back -------------------------------------------
 vxd_api POST '/containers/web1/restart?t=1' >/dev/null
 vxt_ok "web1 restarted through the API runs" \
-	vxt_wait_until 100 test "$(inspect web1 Running)" = true
+	vxt_wait_until 100 running web1
 vxt_ok "status: web1 running, not plugged" \
 	grep -q "web1 running, not plugged" <<<"$(out_of vxt_vxcloud h1 status)"
 vxt_fail "status exits non-zero" vxt_vxcloud h1 status
@@ -241,7 +244,7 @@ holder=$VXT_BG_PID
 vxt_wait_until 50 test -e "/proc/$holder/ns/net"
 vxd_api POST '/containers/web1/restart?t=1' >/dev/null
 vxt_ok "web1 restarted while its old namespace is held open runs" \
-	vxt_wait_until 100 test "$(inspect web1 Running)" = true
+	vxt_wait_until 100 running web1
 vxt_ok "its old host end is still there" vxt_ns h1 ip link show vi-web1
 says "status: web1 running, not plugged all the same" "web1 running, not plugged" \
 	vxt_vxcloud h1 status
@@ -259,8 +262,8 @@ vxt_ok "web2 answers again" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello 
 if [ "$ENGINE" = dockerd ]; then
 	vxd_restart_engine || vxt_bail "cannot restart dockerd"
 	vxt_ok "after dockerd restarts, the restart policy brings web1 back" \
-		vxt_wait_until 100 test "$(inspect web1 Running)" = true
-	vxt_ok "... and web2" vxt_wait_until 100 test "$(inspect web2 Running)" = true
+		vxt_wait_until 100 running web1
+	vxt_ok "... and web2" vxt_wait_until 100 running web2
 	st=$(out_of vxt_vxcloud h1 status)
 	vxt_ok "status: both running, not plugged" grep -q "web1 running, not plugged" <<<"$st"
 	vxt_ok "... web2 too" grep -q "web2 running, not plugged" <<<"$st"
@@ -318,6 +321,28 @@ says "a container named web3 that vxcloud does not own: refused" \
 vxt_is "... and left untouched" "$(inspect web3 Id) $(inspect web3 Running)" "$foreign true"
 vxt_fail "status does not take it for one of ours" grep -q stale \
 	<<<"$(out_of vxt_vxcloud h1 status)"
+
+# ---- a run killed half-way -------------------------------------------------
+# SIGKILL while containers are being made: the next apply finishes the job.
+extra=
+for k in 1 2 3 4 5 6; do
+	extra="$extra,{ name = \"k$k\"; kind = \"container\"; host = \"h1\"; network = \"blue\";
+  address = \"10.0.0.2$k\"; image = \"busybox\"; command = [ \"sleep\", \"1000\" ]; }"
+done
+spec "changed env" busybox:v2 8080 "$extra"
+exists() { named "$1" | grep -q '"Id"'; }
+vxt_bg nsenter --net="/run/netns/${P}-h1" -- "$VXT_BUILDDIR/core/vxcloud" \
+	--config "$VXT_WORK/h1/vxcloud.conf" apply >"$VXT_WORK/killed.log" 2>&1
+run=$VXT_BG_PID
+vxt_wait_until 300 exists k2
+kill -KILL "$run" 2>/dev/null
+wait "$run" 2>/dev/null
+vxt_fail "killed after making k2, before making k6" exists k6
+vxt_fail "status: the host differs" vxt_vxcloud h1 status
+vxt_ok "the next apply completes it" vxt_vxcloud h1 apply
+vxt_ok "... and a second one has nothing to do" grep -q "^no changes" \
+	<<<"$(last_line vxt_vxcloud h1 apply)"
+vxt_ok "k6 is plugged" grep -q "10.0.0.26/24" <<<"$(nic_of k6)"
 
 # ---- destroy ---------------------------------------------------------------
 spec "changed env" busybox:v2 8080
