@@ -162,8 +162,8 @@ vxt_ok "... with an init process" has web1 '"Init":true'
 vxt_ok "... the memory limit" has web1 '"Memory":67108864'
 vxt_ok "... and ownership labels" has web1 '"vxcloud.instance":"web1"'
 vxt_ok "web2 fetches web1's page (the environment reached the command)" \
-	vxt_wait_until 50 answers web2 10.0.0.5 9898 "hello from web1"
-vxt_ok "web1 fetches web2's page" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello from web2"
+	vxt_wait_until 150 answers web2 10.0.0.5 9898 "hello from web1"
+vxt_ok "web1 fetches web2's page" vxt_wait_until 150 answers web1 10.0.0.6 9898 "hello from web2"
 vxt_ok "a second apply changes nothing" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
 vxt_ok "plan agrees (exit 0)" vxt_vxcloud h1 plan
 vxt_ok "status agrees (exit 0)" vxt_vxcloud h1 status
@@ -197,21 +197,21 @@ vxt_is "plan touched nothing" "$(inspect web1 Id)" "$id1"
 vxt_ok "apply recreates web1" vxt_vxcloud h1 apply
 id2=$(inspect web1 Id)
 vxt_ok "web1 is a new container" test -n "$id2" -a "$id2" != "$id1"
-vxt_ok "it serves the new environment" vxt_wait_until 50 answers web2 10.0.0.5 9898 "changed env"
+vxt_ok "it serves the new environment" vxt_wait_until 150 answers web2 10.0.0.5 9898 "changed env"
 vxt_is "same MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
 vxt_is "web2 was not touched" "$(inspect web2 Running)" true
 
 spec "changed env" busybox 8080
 plan_says "plan: a changed command recreates web1" "remove container web1 (command changed)"
 vxt_ok "apply" vxt_vxcloud h1 apply
-vxt_ok "web1 serves on its new port" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "web1 serves on its new port" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 
 spec "changed env" busybox:v2 8080
 plan_says "plan: a changed image recreates web1" "remove container web1 (image changed)"
 vxt_ok "apply" vxt_vxcloud h1 apply
 # (podman shows the reference fully qualified: docker.io/library/busybox:v2)
 vxt_ok "web1 runs busybox:v2" has_re web1 '"Image":"([^"]*/)?busybox:v2"'
-vxt_ok "and answers" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "and answers" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 vxt_is "same MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
 vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
 
@@ -223,7 +223,7 @@ vxd_api POST '/images/busybox:moved/tag?repo=busybox&tag=v2' >/dev/null
 plan_says "plan: the image behind busybox:v2 changed: recreate" \
 	"remove container web1 (image behind busybox:v2 changed)"
 vxt_ok "apply" vxt_vxcloud h1 apply
-vxt_ok "web1 answers" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "web1 answers" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 vxt_ok "apply again: no changes" grep -q "^no changes" <<<"$(last_line vxt_vxcloud h1 apply)"
 
 # ---- containers that come back -------------------------------------------
@@ -234,7 +234,7 @@ vxt_ok "status: web1 running, not plugged" \
 	grep -q "web1 running, not plugged" <<<"$(out_of vxt_vxcloud h1 status)"
 vxt_fail "status exits non-zero" vxt_vxcloud h1 status
 vxt_ok "apply plugs it again" vxt_vxcloud h1 apply
-vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "web1 answers again" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 vxt_is "with its MAC and address" "$(nic_of web1 | cut -d' ' -f1-2)" "$web1_mac 10.0.0.5/24"
 
 # The old namespace kept alive by a process outside the container keeps the
@@ -249,7 +249,7 @@ vxt_ok "its old host end is still there" vxt_ns h1 ip link show vi-web1
 says "status: web1 running, not plugged all the same" "web1 running, not plugged" \
 	vxt_vxcloud h1 status
 vxt_ok "apply plugs it into its new namespace" vxt_vxcloud h1 apply
-vxt_ok "web1 answers again" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+vxt_ok "web1 answers again" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 kill "$holder" 2>/dev/null
 
 vxd_api POST '/containers/web2/stop?t=1' >/dev/null
@@ -257,7 +257,7 @@ says_re "status: web2 stopped, with its exit code" \
 	"start container web2 \((exited|stopped), exit code [0-9]+\)" \
 	vxt_vxcloud h1 status
 vxt_ok "apply starts web2" vxt_vxcloud h1 apply
-vxt_ok "web2 answers again" vxt_wait_until 50 answers web1 10.0.0.6 9898 "hello from web2"
+vxt_ok "web2 answers again" vxt_wait_until 150 answers web1 10.0.0.6 9898 "hello from web2"
 
 if [ "$ENGINE" = dockerd ]; then
 	vxd_restart_engine || vxt_bail "cannot restart dockerd"
@@ -268,7 +268,7 @@ if [ "$ENGINE" = dockerd ]; then
 	vxt_ok "status: both running, not plugged" grep -q "web1 running, not plugged" <<<"$st"
 	vxt_ok "... web2 too" grep -q "web2 running, not plugged" <<<"$st"
 	vxt_ok "apply plugs them" vxt_vxcloud h1 apply
-	vxt_ok "web2 fetches web1's page" vxt_wait_until 50 answers web2 10.0.0.5 8080 "changed env"
+	vxt_ok "web2 fetches web1's page" vxt_wait_until 150 answers web2 10.0.0.5 8080 "changed env"
 fi
 
 # ---- bad cases -------------------------------------------------------------

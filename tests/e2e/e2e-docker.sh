@@ -106,13 +106,13 @@ for h in "${HOSTS[@]}"; do
 	vxt_ok "apply on $h" vxt_vxcloud "$h" apply
 done
 vxt_ok "web1 (compute1) fetches web2's page (compute2) over VXLAN" \
-	vxt_wait_until 50 is_page "hello from web2" ct_get web1 192.168.100.7 9898 /
+	vxt_wait_until 150 is_page "hello from web2" ct_get web1 192.168.100.7 9898 /
 vxt_ok "web2 fetches web1's page" \
-	vxt_wait_until 50 is_page "hello from web1" ct_get web2 192.168.100.6 9898 /
+	vxt_wait_until 150 is_page "hello from web1" ct_get web2 192.168.100.6 9898 /
 vxt_ok "web1 reaches its gateway, the router on net127" \
 	in_ct web1 ping -c 2 -W 5 192.168.100.1
 vxt_ok "the client fetches web1's page through floating IP 200.160.0.6" \
-	vxt_wait_until 50 is_page "hello from web1" client_get 200.160.0.6 9898 /
+	vxt_wait_until 150 is_page "hello from web1" client_get 200.160.0.6 9898 /
 vxt_is "web2 reaches the client through SNAT, as the router's external address" \
 	"$(ct_get web2 200.160.0.100 8080 /cgi-bin/who | grep -oE '[0-9.]{7,}')" "200.160.0.4"
 for h in "${HOSTS[@]}"; do
