@@ -289,6 +289,21 @@ if [ -S "${VXD_OTHER_SOCK:-}" ]; then
 fi
 conf
 
+conf docker.pull=sometimes
+says "a bad pull setting: refused by the driver, naming the node config" \
+	"$VXT_WORK/h1/vxcloud.conf:" vxt_vxcloud h1 validate
+says "... with the values it takes" \
+	'compute/docker: pull = "sometimes": must be "never", "if-missing" or "always"' \
+	vxt_vxcloud h1 validate
+conf docker.restart=never
+says "a bad restart policy: refused" \
+	'compute/docker: restart = "never": must be "no", "on-failure", "always" or' \
+	vxt_vxcloud h1 validate
+conf docker.stop_timeout_ms=-5
+says "an out-of-range setting: refused by the schema" \
+	"settings.docker.stop_timeout_ms: -5 is out of range 0..600000" vxt_vxcloud h1 validate
+conf
+
 spec "changed env" busybox:v2 8080 "$(web3 nosuch:1)"
 says "image absent with pull = never: refused" \
 	'docker: instance web3: image nosuch:1 is not on the engine and pull = "never"' \
