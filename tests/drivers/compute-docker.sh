@@ -29,7 +29,8 @@ vxt_require_cmd "$ENGINE" curl busybox tar
 	echo "1..0 # SKIP compute/docker not built (libcurl or jansson missing)"
 	exit 77
 }
-vxt_init
+# (the podman run gets names of its own: `make -j check` runs both at once)
+if [ "$ENGINE" = podman ]; then vxt_init cdpod; else vxt_init; fi
 trap 'vxd_stop_engine; vxt_cleanup' EXIT
 trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 130' INT
 trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 143' TERM

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The seed's steps 1-5 end to end with web1 and web2 as Docker containers
-# (compute driver "docker" against a private dockerd this test starts), on
+# (compute driver "docker" against a private dockerd this test starts; or
+# podman's API service with VXD_ENGINE=podman, see e2e-docker-podman.sh), on
 # simulated hosts: net127 (router with SNAT and a floating IP), compute1
 # (web1) and compute2 (web2), and a client on the provider network.
 # Checks: HTTP between web1 and web2 over VXLAN, the client fetches web1's
@@ -11,7 +12,8 @@ set -u
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
 . "$VXC_TOP_SRCDIR/tests/lib/docker.sh"
 vxt_require_root
-vxt_require_cmd dockerd curl busybox tar
+ENGINE=${VXD_ENGINE:-dockerd}
+vxt_require_cmd "$ENGINE" curl busybox tar
 NAT=
 for n in nftables iptables; do
 	if [ -f "$VXT_BUILDDIR/plugins/nat/$n/.libs/$n.so" ]; then
@@ -23,7 +25,8 @@ done
 	echo "1..0 # SKIP needs the docker compute driver and a NAT driver built"
 	exit 77
 }
-vxt_init
+# (the podman run gets names of its own: `make -j check` runs both at once)
+if [ "$ENGINE" = podman ]; then vxt_init e2epod; else vxt_init; fi
 trap 'vxd_stop_engine; vxt_cleanup' EXIT
 trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 130' INT
 trap 'vxd_stop_engine; vxt_cleanup; trap - EXIT; exit 143' TERM
@@ -31,7 +34,9 @@ vxt_add_host net127 10.0.0.127/24
 vxt_add_host compute1 10.0.0.1/24
 vxt_add_host compute2 10.0.0.2/24
 vxt_add_client 200.160.0.100/24 200.160.0.1/24
-vxd_start_engine dockerd "$VXT_WORK/engine" || vxt_bail "cannot start dockerd"
+vxd_start_engine "$ENGINE" "$VXT_WORK/engine" || vxt_bail "cannot start $ENGINE"
+SETTINGS=()
+[ "$ENGINE" = podman ] && SETTINGS=(docker.ulimit_nofile=1024 docker.ulimit_nproc=1024)
 vxd_import_busybox busybox:latest || vxt_bail "cannot import the busybox image"
 
 # The client serves /cgi-bin/who: the address a request came from.
@@ -75,7 +80,7 @@ EOF
 HOSTS=(net127 compute1 compute2)
 for h in "${HOSTS[@]}"; do
 	vxt_node_conf "$h" nat="$NAT" container=docker docker.socket="$VXD_SOCK" \
-		docker.pull=never docker.stop_timeout_ms=2000 >/dev/null
+		docker.pull=never docker.stop_timeout_ms=2000 "${SETTINGS[@]}" >/dev/null
 	declare "before_$h=$(vxt_snapshot "$h")"
 done
 
