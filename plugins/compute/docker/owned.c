@@ -33,7 +33,9 @@ int instance_list(void *priv, vxc_owned_cb cb, void *arg)
 	return container_list(d, NULL, report, &l);
 }
 
-/* The containers of one instance (normally one), copied out of the reply. */
+/* The containers of one instance, copied out of the reply: normally one (a
+ * recreate removes the old container before it makes the new one); any
+ * beyond the first eight are listed again by the next run and removed then. */
 struct found {
 	char *id[8];
 	char *nic[8];
