@@ -305,6 +305,10 @@ says "an out-of-range setting: refused by the schema" \
 	"settings.docker.stop_timeout_ms: -5 is out of range 0..600000" vxt_vxcloud h1 validate
 conf
 
+spec "changed env" busybox:v2 8080 ',{ name = "web3"; kind = "container"; host = "h1";
+  network = "blue"; address = "10.0.0.7"; command = [ "sleep", "1000" ]; }'
+says "an instance without an image: refused" \
+	"docker: instance web3: the docker driver needs an image" vxt_vxcloud h1 apply
 spec "changed env" busybox:v2 8080 "$(web3 nosuch:1)"
 says "image absent with pull = never: refused" \
 	'docker: instance web3: image nosuch:1 is not on the engine and pull = "never"' \
