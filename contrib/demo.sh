@@ -9,10 +9,17 @@
 #   contrib/demo.sh status   vxcloud status on every host
 #   contrib/demo.sh down     vxcloud destroy on every host, remove the hosts
 #
+# web1 and web2 are Docker containers (compute driver docker) of a private
+# dockerd the demo starts (its own socket and data root under
+# /tmp/PREFIX-engine, iptables off) and `down` stops; their image is
+# busybox-static with the seed's page. `up --netns` (or VXC_DEMO_NETNS=1)
+# runs them with the embedded netns driver instead: then the seed's
+# `httpd -h /srv/www` runs on this machine's filesystem, and the demo
+# provides /srv/www and an httpd link to busybox when they are missing
+# (`down` removes what it made).
+#
 # Environment: VXC_DEMO_PREFIX names the namespaces (default: "vxd" and a
-# hash of this checkout's path, so two checkouts keep apart); VXC_DEMO_DIR
-# holds the pages the instances serve (default: the demo's work dir,
-# /tmp/PREFIX-work.*, removed by `down`).
+# hash of this checkout's path, so two checkouts keep apart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -24,11 +31,14 @@ build_dir=$top/_build
 export VXC_TEST_PREFIX=$prefix VXC_TOP_SRCDIR=$top VXC_TOP_BUILDDIR=$build_dir
 spec=$top/etc/examples/seed.conf
 hosts=(net127 compute1 compute2)
-# The seed's instances run `httpd -f -p 9898 -h /srv/www`. Under the netns
-# compute driver that is the host's filesystem: the demo provides an httpd
-# (busybox) and /srv/www, whose page says which instance answers, when
-# they are missing, and `down` removes what it made (listed in $made).
+# What the netns mode made outside the namespaces, for `down` to remove.
 made=/var/lib/vxcloud-demo.made
+engine=/tmp/$prefix-engine
+if [ "${2:-}" = --netns ] || [ "${VXC_DEMO_NETNS:-0}" = 1 ]; then
+	container=netns
+else
+	container=docker
+fi
 
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it makes network namespaces)" >&2; exit 1; }
 
@@ -52,9 +62,22 @@ build() {
 P=$VXT_BASE
 VXT_WORK=$(ls -d /tmp/${P}-work.* 2>/dev/null | head -n1 || true)
 
-# The seed's page: a CGI (busybox httpd runs cgi-bin/index.cgi for a
-# directory without index.html) naming the instance by its address.
-seed_pages() {
+# The seed's page, under DIR: a CGI (busybox httpd runs cgi-bin/index.cgi
+# for a directory without index.html) naming the instance by its address.
+seed_page() { # DIR
+	mkdir -p "$1/srv/www/cgi-bin"
+	cat >"$1/srv/www/cgi-bin/index.cgi" <<'CGI'
+#!/bin/sh
+addr=$(ip -o -4 addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
+case $addr in 192.168.100.6) who=web1 ;; 192.168.100.7) who=web2 ;; *) who=$addr ;; esac
+printf 'Content-Type: text/plain\r\n\r\nThis page is got from %s\n' "$who"
+CGI
+	chmod -R a+rX "$1/srv/www"
+	chmod 0755 "$1/srv/www/cgi-bin/index.cgi"
+}
+
+# The netns mode's pages on this machine's filesystem (listed in $made).
+host_pages() {
 	: >>"$made"
 	if ! command -v httpd >/dev/null 2>&1; then
 		ln -s "$(command -v busybox)" /usr/local/bin/httpd
@@ -64,16 +87,8 @@ seed_pages() {
 		echo "demo.sh: /srv/www exists and is not the demo's; the pages may not say who answers"
 		return 0
 	}
-	mkdir -p /srv/www/cgi-bin
 	grep -qx /srv/www "$made" || echo /srv/www >>"$made"
-	cat >/srv/www/cgi-bin/index.cgi <<'CGI'
-#!/bin/sh
-addr=$(ip -o -4 addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
-case $addr in 192.168.100.6) who=web1 ;; 192.168.100.7) who=web2 ;; *) who=$addr ;; esac
-printf 'Content-Type: text/plain\r\n\r\nThis page is got from %s\n' "$who"
-CGI
-	chmod -R a+rX /srv/www
-	chmod 0755 /srv/www/cgi-bin/index.cgi
+	seed_page /
 }
 
 # alternates CMD...: four answers of CMD come alternately from web1 and web2.
@@ -98,6 +113,42 @@ alternating() {
 	return 1
 }
 
+# ---- the private Docker engine (tests/lib/docker.sh does the work) ----------
+. "$top/tests/lib/docker.sh"
+
+start_dockerd() {
+	echo "== starting a private dockerd (socket $engine/docker.sock)"
+	vxd_start_dockerd "$engine" || exit 1
+	seed_page "$engine/overlay"
+	vxd_import_busybox busybox:latest "$engine/overlay" ||
+		{ echo "cannot import busybox" >&2; exit 1; }
+}
+
+# dockerd of an earlier `up`, found by its pid file and checked by name.
+stop_dockerd() {
+	local pid
+	[ -f "$engine/docker.pid" ] || return 0
+	pid=$(cat "$engine/docker.pid")
+	VXD_DIR=$engine VXD_SOCK=$engine/docker.sock VXD_PID=
+	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(command -v dockerd)" ] && VXD_PID=$pid
+	echo "== stopping the demo's dockerd"
+	vxd_stop_dockerd
+}
+
+# in_web NAME CMD...: CMD in the network namespace of instance NAME.
+in_web() {
+	local name=$1 host=compute1 pid
+	shift
+	[ "$name" = web2 ] && host=compute2
+	if [ "$container" = netns ]; then
+		vxt_inst_ns "$host" "vxi-$name" "$@"
+		return
+	fi
+	pid=$(VXD_SOCK=$engine/docker.sock vxd_api GET "/containers/$name/json" |
+		grep -oE '"Pid":[0-9]+' | cut -d: -f2)
+	nsenter --net="/proc/${pid:-0}/ns/net" -- "$@"
+}
+
 check() { # DESCRIPTION CMD...: runs CMD, prints its last output line
 	local out
 	if out=$("${@:2}" 2>&1); then
@@ -115,20 +166,32 @@ up() {
 	vxt_add_host compute1 10.0.0.1/24
 	vxt_add_host compute2 10.0.0.2/24
 	vxt_add_client 200.160.0.100/24 200.160.0.1/24
-	seed_pages
+	if [ "$container" = docker ]; then
+		start_dockerd
+	else
+		host_pages
+	fi
 	for h in "${hosts[@]}"; do
-		vxt_node_conf "$h" spec="$spec" log_level=warning nat=nftables lb=haproxy >/dev/null
+		if [ "$container" = docker ]; then
+			vxt_node_conf "$h" spec="$spec" log_level=warning nat=nftables lb=haproxy \
+				container=docker docker.socket="$engine/docker.sock" docker.pull=never \
+				>/dev/null
+		else
+			vxt_node_conf "$h" spec="$spec" log_level=warning nat=nftables lb=haproxy \
+				>/dev/null
+		fi
 		echo "== vxcloud apply on $h"
 		vxt_vxcloud "$h" apply
 	done
 	echo
 	echo "== what the demo shows"
+	echo "web1 and web2 run as: $container containers"
 	check "web1 (compute1) pings web2 (compute2) over VXLAN" \
-		vxt_inst_ns compute1 vxi-web1 ping -c1 -W2 192.168.100.7
+		in_web web1 ping -c1 -W2 192.168.100.7
 	check "web1 fetches web2's page across hosts" \
-		vxt_inst_ns compute1 vxi-web1 curl -s -m 3 http://192.168.100.7:9898/
+		in_web web1 curl -s -m 3 http://192.168.100.7:9898/
 	check "web2 pings its gateway, the router on net127" \
-		vxt_inst_ns compute2 vxi-web2 ping -c1 -W2 192.168.100.1
+		in_web web2 ping -c1 -W2 192.168.100.1
 	check "the internet reaches web1 on floating IP 200.160.0.6" \
 		vxt_ns client curl -s -m 3 http://200.160.0.6:9898/
 	check "the router reaches the load balancer's VIP 192.168.100.8, alternating" \
@@ -143,7 +206,11 @@ up() {
 	echo
 	echo
 	echo "Look around (state of the demo in $VXT_WORK):"
-	echo "  nsenter --net=$VXT_WORK/compute1/netns/vxi-web1 sh     # inside web1"
+	if [ "$container" = docker ]; then
+		echo "  docker -H unix://$engine/docker.sock ps                # the containers"
+	else
+		echo "  nsenter --net=$VXT_WORK/compute1/netns/vxi-web1 sh     # inside web1"
+	fi
 	echo "  nsenter --net=/run/netns/${P}-net127 ip -br link       # on host net127"
 	echo "  nsenter --net=$VXT_WORK/net127/netns/vxr-router nft list ruleset"
 	echo "  cat $VXT_WORK/net127/state/haproxy/web/haproxy.cfg    # the load balancer"
@@ -167,6 +234,7 @@ down() {
 			vxt_vxcloud "$h" destroy || true
 		done
 	fi
+	stop_dockerd
 	vxt_cleanup
 	if [ -f "$made" ]; then
 		tac "$made" | while read -r f; do rm -rf --one-file-system "$f"; done

@@ -8,6 +8,7 @@ packages=(
 	clang libclang-rt-14-dev llvm passwd util-linux
 	libnl-genl-3-dev qemu-system-x86 cpio ipvsadm
 	apache2-utils wrk socat
+	libcurl4-openssl-dev libjansson-dev docker.io podman catatonit
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -105,6 +105,7 @@ struct sp_instance {
 	bool mac_given, mac_ok;
 	const char *image;
 	const char **command; /* NULL-terminated, or NULL */
+	const char **environment; /* "NAME=value", NULL-terminated, or NULL */
 	unsigned cpus, memory_mb;
 };
 

@@ -140,8 +140,10 @@ void sp_fini(struct sp *sp)
 {
 	for (size_t i = 0; i < sp->n_routers; i++)
 		free(sp->routers[i].nets);
-	for (size_t i = 0; i < sp->n_insts; i++)
+	for (size_t i = 0; i < sp->n_insts; i++) {
 		free(sp->insts[i].command);
+		free(sp->insts[i].environment);
+	}
 	for (size_t i = 0; i < sp->n_lbs; i++) {
 		for (size_t j = 0; j < sp->lbs[i].n_ls; j++)
 			free(sp->lbs[i].ls[j].members);

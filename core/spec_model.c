@@ -183,6 +183,22 @@ static void link_routers(struct build *b)
 	}
 }
 
+/* A NULL-terminated list copied into the arena; NULL stays NULL. */
+static const char *const *dup_strings(struct build *b, const char *const *v)
+{
+	const char **out;
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	while (v[n])
+		n++;
+	out = vxc_arena_calloc(&b->a, n + 1, sizeof(*out));
+	for (size_t j = 0; j < n; j++)
+		out[j] = dup(b, v[j]);
+	return out;
+}
+
 static void build_instances(struct build *b)
 {
 	for (size_t i = 0; i < b->s->n_instances; i++) {
@@ -193,17 +209,8 @@ static void build_instances(struct build *b)
 		m->kind = in->kind;
 		m->host = &b->s->hosts[in->host.idx];
 		m->image = dup(b, in->image);
-		if (in->command) {
-			size_t n = 0;
-			const char **argv;
-
-			while (in->command[n])
-				n++;
-			argv = vxc_arena_calloc(&b->a, n + 1, sizeof(*argv));
-			for (size_t j = 0; j < n; j++)
-				argv[j] = dup(b, in->command[j]);
-			m->command = argv;
-		}
+		m->command = dup_strings(b, in->command);
+		m->environment = dup_strings(b, in->environment);
 		m->cpus = in->cpus;
 		m->memory_mb = in->memory_mb;
 		nsname(m->netns, "vxi-", in->o.name);

@@ -194,6 +194,7 @@ static const struct sp_key instance_keys[] = {
 	{ "address", SP_STR, true, "address = \"192.168.100.6\";" },
 	{ "image", SP_STR, false, NULL },
 	{ "command", SP_STRS, false, NULL },
+	{ "environment", SP_STRS, false, NULL },
 	{ "cpus", SP_INT, false, NULL },
 	{ "memory", SP_INT, false, NULL },
 	{ "mac", SP_STR, false, NULL },
@@ -225,38 +226,114 @@ static bool program_name_ok(struct sp *sp, const struct sp_obj *eo, const char *
 	return true;
 }
 
-static void parse_command(struct sp *sp, struct sp_instance *in)
+/* A list of strings (command, environment) as a NULL-terminated array;
+ * NULL when absent or when an element is not a string. */
+static const char **parse_strings(struct sp *sp, struct sp_instance *in, const char *key,
+				  const char *empty_hint)
 {
-	const struct vxc_cfg_node *l = sp_member(&in->o, "command", SP_STRS);
+	const struct vxc_cfg_node *l = sp_member(&in->o, key, SP_STRS);
 	size_t n = l ? (size_t)vxc_cfg_length(l) : 0;
+	const char **v;
 	bool ok = true;
 
 	if (!l)
-		return;
+		return NULL;
 	if (!n) {
-		sp_err(sp, &in->o, "command", "is empty; leave it out to run the image's default");
-		return;
+		sp_err(sp, &in->o, key, "is empty; %s", empty_hint);
+		return NULL;
 	}
-	in->command = vxc_xcalloc(n + 1, sizeof(*in->command));
+	v = vxc_xcalloc(n + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
 		struct sp_obj eo;
 
 		if (vxc_cfg_type(e) == VXC_CFG_STRING) {
-			in->command[i] = vxc_cfg_string(e);
-			if (i)
-				continue;
-			sp_elem_obj(&eo, &in->o, e, "command", i);
-			ok = program_name_ok(sp, &eo, in->command[i]) && ok;
+			v[i] = vxc_cfg_string(e);
 			continue;
 		}
-		sp_elem_obj(&eo, &in->o, e, "command", i);
+		sp_elem_obj(&eo, &in->o, e, key, i);
 		sp_err(sp, &eo, NULL, "must be a string, not %s", sp_have_name(e));
 		ok = false;
 	}
 	if (!ok) {
-		free(in->command);
-		in->command = NULL;
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* The length of NAME in "NAME=value" when NAME is a portable variable
+ * name ([A-Za-z_][A-Za-z0-9_]*), 0 otherwise. */
+static size_t env_name_len(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n && !isdigit((unsigned char)s[0]) && s[n] == '=' ? n : 0;
+}
+
+struct env_name {
+	const char *s;
+	size_t len, idx;
+};
+
+static int cmp_env_name(const void *a, const void *b)
+{
+	const struct env_name *x = a, *y = b;
+	int c = strncmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* environment = [ "NAME=value", ... ]: names valid and each given once
+ * (duplicates found by sorting: the check stays linear-logarithmic). */
+static void parse_environment(struct sp *sp, struct sp_instance *in)
+{
+	const struct vxc_cfg_node *l = sp_member(&in->o, "environment", SP_STRS);
+	struct env_name *names = NULL;
+	size_t n_names = 0, cnt = 0;
+	bool ok = true;
+
+	in->environment = parse_strings(sp, in, "environment",
+					"leave it out for the image's own environment");
+	while (in->environment && in->environment[cnt])
+		cnt++;
+	if (cnt)
+		names = vxc_xcalloc(cnt, sizeof(*names));
+	for (size_t i = 0; i < cnt; i++) {
+		const char *e = in->environment[i];
+		size_t n = env_name_len(e);
+		struct sp_obj eo;
+
+		if (n) {
+			names[n_names++] = (struct env_name){ e, n, i };
+			continue;
+		}
+		sp_elem_obj(&eo, &in->o, vxc_cfg_elem(l, (unsigned)i), "environment", i);
+		sp_err(sp, &eo, NULL, "\"%s\" is not NAME=value with NAME of letters, digits "
+		       "and '_', not starting with a digit", e);
+		ok = false;
+	}
+	if (n_names > 1)
+		qsort(names, n_names, sizeof(*names), cmp_env_name);
+	for (size_t i = 1; i < n_names; i++) {
+		const struct env_name *a = &names[i - 1], *b = &names[i];
+		struct sp_obj eo;
+
+		if (a->len != b->len || strncmp(a->s, b->s, a->len))
+			continue;
+		sp_elem_obj(&eo, &in->o, vxc_cfg_elem(l, (unsigned)b->idx), "environment", b->idx);
+		sp_err(sp, &eo, NULL, "%.*s is set twice (also environment[%zu])", (int)b->len,
+		       b->s, a->idx);
+		ok = false;
+	}
+	free(names);
+	if (!ok) {
+		free(in->environment);
+		in->environment = NULL;
 	}
 }
 
@@ -290,7 +367,19 @@ static void parse_instance(struct sp *sp, void *p)
 	sp_get_ref(&in->o, "network", &in->net);
 	in->addr_ok = sp_get_addr(sp, &in->o, "address", &in->addr);
 	get_image(sp, in);
-	parse_command(sp, in);
+	in->command = parse_strings(sp, in, "command",
+				    "leave it out to run the image's default");
+	if (in->command) {
+		struct sp_obj eo;
+
+		sp_elem_obj(&eo, &in->o, vxc_cfg_elem(sp_setting(&in->o, "command"), 0), "command",
+			    0);
+		if (!program_name_ok(sp, &eo, in->command[0])) {
+			free(in->command);
+			in->command = NULL;
+		}
+	}
+	parse_environment(sp, in);
 	sp_get_uint(sp, &in->o, "cpus", 1, 1024, 0, &in->cpus);
 	sp_get_uint(sp, &in->o, "memory", 16, 16 * 1024 * 1024, 0, &in->memory_mb);
 	in->mac_given = sp_setting(&in->o, "mac") != NULL;

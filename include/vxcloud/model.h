@@ -163,7 +163,10 @@ struct vxc_instance {
 	unsigned cpus;               /* 0 = driver default */
 	unsigned memory_mb;          /* 0 = driver default */
 	char netns[VXC_NETNS_NAMSIZ]; /* "vxi-<name>" for drivers that name one */
-	void *reserved[4];
+	/* ABI 1.4: "NAME=value" entries, NULL-terminated, or NULL (none given).
+	 * Takes the first reserved slot, so the struct keeps its size. */
+	const char *const *environment;
+	void *reserved[3];
 };
 
 enum vxc_lb_protocol {

@@ -11,6 +11,7 @@
  *        item the lb driver's caps do not cover.
  *   1.3  lb: vxc_lb_listener.ext (member `enabled`, health `http_status`),
  *        vxc_lb_ops.lb_status (process, listeners, member health).
+ *   1.4  struct vxc_instance: environment (in its first reserved slot).
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -22,7 +23,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 3
+#define VXC_ABI_MINOR 4
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor

@@ -352,6 +352,23 @@ static const struct row rows[] = {
 	{ "command with a number in it",
 	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; command = ( \"sleep\", 5 ); } );\n",
 	  { "t.conf:5: instances[0].command[1]: must be a string, not an integer" } },
+	{ "empty environment",
+	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; environment = []; } );\n",
+	  { "t.conf:5: instances[0].environment: is empty" } },
+	{ "environment entry without '='",
+	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\";\n"
+	  "  environment = [ \"A=1\", \"PORT\" ]; } );\n",
+	  { "t.conf:6: instances[0].environment[1]: \"PORT\" is not NAME=value" } },
+	{ "environment name starting with a digit",
+	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; environment = [ \"1A=x\" ]; } );\n",
+	  { "instances[0].environment[0]: \"1A=x\" is not NAME=value" } },
+	{ "environment name set twice",
+	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\";\n"
+	  "  environment = [ \"A=1\", \"AB=2\", \"A=3\" ]; } );\n",
+	  { "t.conf:6: instances[0].environment[2]: A is set twice (also environment[0])" } },
+	{ "environment with a number in it",
+	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; environment = ( \"A=1\", 5 ); } );\n",
+	  { "t.conf:5: instances[0].environment[1]: must be a string, not an integer" } },
 
 	/* ---- MTU ---- */
 	{ "network MTU too large for a holding host's underlay",
@@ -479,6 +496,22 @@ static void test_overlap_allowed(void)
 		"overlapping tenant CIDRs on different networks");
 
 	ok(s && s->n_ports == 4, "four ports");
+	vxc_spec_free(s);
+}
+
+/* environment reaches the model as given, in order; absent stays NULL. */
+static void test_environment(void)
+{
+	struct vxc_spec *s = load_ok(
+		BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\";\n"
+		"  address = \"10.1.0.5\"; environment = [ \"PORT=9898\", \"GREETING=a=b c\", \"EMPTY=\" ]; },\n"
+		"  " INST("i2", "h1", "10.1.0.6") " );\n",
+		"an instance with an environment");
+	const char *const *e = s ? s->instances[0].environment : NULL;
+
+	ok(e && !strcmp(e[0], "PORT=9898") && !strcmp(e[1], "GREETING=a=b c") &&
+	   !strcmp(e[2], "EMPTY=") && !e[3], "environment entries in order");
+	ok(s && !s->instances[1].environment, "no environment: NULL");
 	vxc_spec_free(s);
 }
 
@@ -753,6 +786,7 @@ int main(void)
 	test_file_messages();
 	test_overlap_allowed();
 	test_defaults();
+	test_environment();
 	test_seed_model();
 	test_two_tenants();
 	return tap_done();
