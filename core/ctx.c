@@ -181,6 +181,7 @@ static const struct vxc_services services = {
 	.spawn = vxc_spawn,
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
+	.abi_minor = VXC_ABI_MINOR,
 };
 
 const struct vxc_services *vxc_services(void)

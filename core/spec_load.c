@@ -140,6 +140,8 @@ void sp_fini(struct sp *sp)
 		free(sp->routers[i].nets);
 	for (size_t i = 0; i < sp->n_insts; i++)
 		free(sp->insts[i].command);
+	for (size_t i = 0; i < sp->n_nets; i++)
+		free(sp->nets[i].dns);
 	for (size_t i = 0; i < sp->n_lbs; i++) {
 		for (size_t j = 0; j < sp->lbs[i].n_ls; j++)
 			free(sp->lbs[i].ls[j].members);

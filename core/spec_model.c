@@ -99,6 +99,14 @@ static void build_networks(struct build *b)
 		ifname(m->bridge_if, "vb-", n->o.name);
 		ifname(m->vxlan_if, "vx-", n->o.name);
 		m->router = n->router >= 0 ? &b->s->routers[n->router] : NULL;
+		m->dhcp = n->dhcp;
+		if (n->n_dns) {
+			struct in_addr *dns = vxc_arena_calloc(&b->a, n->n_dns, sizeof(*dns));
+
+			memcpy(dns, n->dns, n->n_dns * sizeof(*dns));
+			m->dns = dns;
+			m->n_dns = n->n_dns;
+		}
 	}
 }
 
@@ -156,6 +164,23 @@ static void build_routers(struct build *b)
 	}
 }
 
+/* Each network's list of its ports (DHCP reservations need them all). */
+static void link_networks(struct build *b)
+{
+	struct vxc_spec *s = b->s;
+
+	for (size_t i = 0; i < s->n_networks; i++) {
+		const struct vxc_port **ports = vxc_arena_calloc(&b->a, s->n_ports, sizeof(*ports));
+		size_t np = 0;
+
+		for (size_t j = 0; j < s->n_ports; j++)
+			if (s->ports[j].network == &s->networks[i])
+				ports[np++] = &s->ports[j];
+		s->networks[i].ports = ports;
+		s->networks[i].n_ports = np;
+	}
+}
+
 /* The pointer lists of the routers (ports, floating IPs). */
 static void link_routers(struct build *b)
 {
@@ -206,6 +231,10 @@ static void build_instances(struct build *b)
 		}
 		m->cpus = in->cpus;
 		m->memory_mb = in->memory_mb;
+		m->kernel = dup(b, in->kernel);
+		m->initrd = dup(b, in->initrd);
+		m->cmdline = dup(b, in->cmdline);
+		m->allow_restart = in->allow_restart;
 		nsname(m->netns, "vxi-", in->o.name);
 	}
 }
@@ -289,6 +318,7 @@ struct vxc_spec *sp_build(const struct sp *sp, const char *path)
 	build_ports(&b);
 	build_fips(&b);
 	link_routers(&b);
+	link_networks(&b);
 	s->arena = b.a;
 	return s;
 }

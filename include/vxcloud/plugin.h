@@ -3,6 +3,9 @@
  *
  * ABI history (VXC_ABI_MAJOR.VXC_ABI_MINOR):
  *   1.0  first public ABI.
+ *   1.1  model: vxc_network grows dhcp, dns, ports; vxc_instance grows
+ *        kernel, initrd, cmdline, allow_restart (VMs). A driver that reads
+ *        them needs a core of ABI 1.1 or later: vxc_services.abi_minor.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -14,7 +17,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 0
+#define VXC_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
@@ -143,6 +146,10 @@ struct vxc_services {
 	int (*spawn)(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid);
 	int (*proc_alive)(vxc_ctx *ctx, pid_t pid, const char *exe);
 	int (*proc_stop)(vxc_ctx *ctx, pid_t pid, unsigned timeout_ms);
+
+	/* ABI 1.1: the core's VXC_ABI_MINOR, so a driver knows which model
+	 * fields the core fills (absent, i.e. size too small: 0). */
+	uint32_t abi_minor;
 };
 
 /* The descriptor. Every plugin exports exactly one, const. */
