@@ -460,8 +460,7 @@ static void check_vm_path(struct sp *sp, const struct sp_instance *in, const cha
 		       "host, without control characters", sp_nm(&in->o), path);
 }
 
-/* What boots a VM: a base disk image, a kernel, or both; the boot keys
- * belong to VMs only. */
+/* The boot keys belong to VMs only; kernel and initrd are paths. */
 static void check_boot(struct sp *sp, const struct sp_instance *in)
 {
 	static const char *const vm_only[] = { "kernel", "initrd", "cmdline", "allow_restart" };
@@ -473,13 +472,10 @@ static void check_boot(struct sp *sp, const struct sp_instance *in)
 				       "\"vm\" only", sp_nm(&in->o), vm_only[k]);
 		return;
 	}
-	check_vm_path(sp, in, "image", in->image);
+	/* what boots it (image or kernel) is the VM driver's to check: specs
+	 * written before ABI 1.1 name images a driver resolves itself */
 	check_vm_path(sp, in, "kernel", in->kernel);
 	check_vm_path(sp, in, "initrd", in->initrd);
-	if (!in->image && !in->kernel)
-		sp_err(sp, &in->o, NULL, "instance \"%s\": a VM boots from a base disk image "
-		       "(image = \"/var/lib/vxcloud/images/base.qcow2\";) or a kernel "
-		       "(kernel = \"/boot/vmlinuz\";); give one", sp_nm(&in->o));
 	if (!in->kernel && (in->initrd || in->cmdline))
 		sp_err(sp, &in->o, in->initrd ? "initrd" : "cmdline", "instance \"%s\": %s "
 		       "needs kernel", sp_nm(&in->o), in->initrd ? "initrd" : "cmdline");
