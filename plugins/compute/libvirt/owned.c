@@ -1,0 +1,95 @@
+/* What the driver finds (list) and takes away (remove): domains carrying
+ * the ownership element only; the instance name is the element's. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+int lv_list(void *priv, vxc_owned_cb cb, void *arg)
+{
+	struct lv_drv *d = priv;
+	virDomainPtr *doms = NULL;
+	int n, r;
+
+	if ((r = lv_connect(d, "list")) < 0)
+		return r;
+	n = virConnectListAllDomains(d->conn, &doms, 0);
+	if (n < 0)
+		return d->svc->error(d->ctx, -EIO, "list: libvirt cannot list domains: %s",
+				     lv_last_error());
+	for (int i = 0; i < n; i++) {
+		char *name = NULL;
+
+		if (lv_meta_get(doms[i], "name", &name) > 0 && name[0]) {
+			struct vxc_owned obj = { VXC_KIND_INSTANCE, name, NULL };
+
+			cb(arg, &obj);
+		}
+		free(name);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return 0;
+}
+
+static int remove_domain(struct lv_drv *d, const char *who, virDomainPtr dom, unsigned flags)
+{
+	char *overlay = NULL, *console = NULL, *owner = NULL;
+	int r = lv_meta_get(dom, "name", &owner);
+
+	if (r <= 0 || strcmp(owner, who + strlen("instance "))) {
+		free(owner);
+		return d->svc->error(d->ctx, -EPERM, "%s: the domain of that name is not vxcloud's; "
+				     "refusing to remove it", who);
+	}
+	free(owner);
+	lv_meta_get(dom, "overlay", &overlay);
+	lv_meta_get(dom, "console", &console);
+	d->svc->change(d->ctx, "%s: stop and undefine domain", who);
+	if (!(flags & VXC_F_DRY_RUN)) {
+		r = lv_domain_stop(d, who, dom);
+		if (r == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+							  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+							  VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
+			r = d->svc->error(d->ctx, -EIO, "%s: libvirt cannot undefine the domain: %s",
+					  who, lv_last_error());
+	}
+	if (r == 0)
+		r = lv_overlay_remove(d, who, overlay, flags);
+	if (r == 0 && console && console[0] && !(flags & VXC_F_DRY_RUN))
+		unlink(console);
+	free(overlay);
+	free(console);
+	return r;
+}
+
+int lv_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
+{
+	struct lv_drv *d = priv;
+	virDomainPtr dom;
+	char who[64];
+	int r;
+
+	if (flags & ~VXC_F_KNOWN)
+		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
+	if (!obj || obj->kind != VXC_KIND_INSTANCE || !obj->name || !*obj->name)
+		return d->svc->error(d->ctx, -EINVAL, "remove: not an instance");
+	snprintf(who, sizeof(who), "instance %s", obj->name);
+	if ((r = lv_connect(d, who)) < 0)
+		return r;
+	dom = virDomainLookupByName(d->conn, obj->name);
+	if (!dom) {
+		virErrorPtr e = virGetLastError();
+
+		return e && e->code == VIR_ERR_NO_DOMAIN ? 0 :
+			d->svc->error(d->ctx, -EIO, "%s: libvirt: %s", who, lv_last_error());
+	}
+	r = remove_domain(d, who, dom, flags);
+	virDomainFree(dom);
+	return r;
+}
