@@ -8,6 +8,7 @@
 #   GET /        "vxguest <address>"
 #   GET /lease   "ip=... router=... mtu=... dns=..."
 #   GET /cgi-bin/reboot  reboots the guest (a reboot from inside)
+#   GET /cgi-bin/ping?ADDR  "reachable" when the guest's ping of ADDR answers
 # Its console (ttyS0) prints "vxguest: bound <address>" when it has one.
 #
 #   . "$VXC_TOP_SRCDIR/tests/lib/guest.sh"
@@ -35,11 +36,23 @@ ip link set lo up
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 mkdir -p /www/cgi-bin
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\nrebooting\\n"\n(sleep 1; reboot -f) &\n' \
-	>/www/cgi-bin/reboot
+cat >/www/cgi-bin/reboot <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nrebooting\n'
+(sleep 1; reboot -f) </dev/null >/dev/null 2>&1 &
+CGI
 chmod 755 /www/cgi-bin/reboot
 ip link set eth0 up
-udhcpc -i eth0 -s /udhcpc.sh -t 60 -T 1 -A 1 -b
+cat >/www/cgi-bin/ping <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+case $QUERY_STRING in
+*[!0-9.]* | '') echo "bad address" ;;
+*) ping -c 1 -W 3 "$QUERY_STRING" >/dev/null 2>&1 && echo reachable || echo unreachable ;;
+esac
+CGI
+chmod 755 /www/cgi-bin/ping
+udhcpc -i eth0 -s /udhcpc.sh -O mtu -t 60 -T 1 -A 1 -b
 httpd -p 80 -h /www
 while :; do sleep 3600; done
 EOF

@@ -16,7 +16,7 @@ int lv_list(void *priv, vxc_owned_cb cb, void *arg)
 	virDomainPtr *doms = NULL;
 	int n, r;
 
-	if ((r = lv_connect(d, "list")) < 0)
+	if ((r = lv_connect(d, "compute/libvirt: listing the VMs")) < 0)
 		return r;
 	n = virConnectListAllDomains(d->conn, &doms, 0);
 	if (n < 0)
