@@ -6,6 +6,8 @@ packages=(
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static
 	clang libclang-rt-14-dev
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libxml2-dev
+	qemu-system-x86 qemu-utils dnsmasq-base cpio
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -17,3 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The test guest of the libvirt tests (tests/lib/guest.sh): Debian's kernel
+# package (apt-get download) and a busybox initramfs, built once into
+# ${VXC_GUEST_CACHE:-/var/tmp/vxcloud-guest}.
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tests/lib/guest.sh
+. "$here/tests/lib/guest.sh"
+vxt_guest_build || { echo "deps.sh: cannot build the libvirt test guest" >&2; exit 1; }

@@ -83,6 +83,11 @@ vxt_guest_build() {
 		return 1
 	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$pkg" ]; then # no package lists yet
+		apt-get update -qq >/dev/null 2>&1
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	fi
 	[ -n "$pkg" ] || return 1
 	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
 	key=$(printf '%s %s\n' "$pkg" "$ver" | cat - "${BASH_SOURCE[0]}" | cksum | cut -d' ' -f1)
