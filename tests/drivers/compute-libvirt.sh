@@ -124,8 +124,8 @@ reread() {
 	[ "$(grep -c 'read .*r.priv.hosts' "$STATE/linuxbridge/dhcp/r.priv.log")" -gt "$reads" ]
 }
 spec "" "" yes
-sed -i 's/^instances = (/instances = ( { name = "c9"; kind = "container"; host = "h1"; network = "priv"; address = "10.9.0.9"; },/' \
-	"$VXT_WORK/cloud.conf"
+c9='{ name = "c9"; kind = "container"; host = "h1"; network = "priv"; address = "10.9.0.9"; },'
+sed -i "s/^instances = (/instances = ( $c9/" "$VXT_WORK/cloud.conf"
 vxt_ok "apply with one more port" vxt_vxcloud h1 apply
 vxt_ok "its reservation is in the hosts file" grep -q ',10.9.0.9,c9$' \
 	"$STATE/linuxbridge/dhcp/r.priv.hosts"
@@ -169,12 +169,12 @@ out=$(vxt_vxcloud h1 apply 2>&1)
 vxt_ok "then nothing is pending" grep -q 'no changes' <<<"$out"
 
 # ---- boot setting change ------------------------------------------------------
-spec 'cpus = 2;' "$VXT_GUEST_CMDLINE vxtest=1"
+spec 'cpus = 2;' "$VXT_GUEST_CMDLINE vxtest=1<b>&c"
 out=$(vxt_vxcloud h1 plan 2>&1)
 vxt_ok "plan shows the changed command line" grep -q 'boot settings changed (cmdline)' <<<"$out"
 vxt_ok "apply redefines and restarts" vxt_vxcloud h1 apply
-vxt_ok "the new command line is in the definition" \
-	sh -c "virsh -c '$VXT_LIBVIRT_URI' dumpxml vm1 | grep -q 'vxtest=1'"
+vxt_ok "the new command line is in the definition, escaped" \
+	sh -c "virsh -c '$VXT_LIBVIRT_URI' dumpxml vm1 | grep -q 'vxtest=1&lt;b&gt;&amp;c'"
 vxt_ok "it answers with it" vxt_wait_until 1200 answers
 
 # ---- a foreign domain of the same name ---------------------------------------
@@ -212,26 +212,35 @@ bad() { # DESC WANT_REGEX
 }
 spec ""
 conf libvirt.uri="qemu:///system?socket=$VXT_WORK/no-such.sock"
-bad "libvirtd unreachable" "libvirtd unreachable at qemu:///system\\?socket=.*no-such.sock: .+"
+bad "libvirtd unreachable" \
+	"libvirtd unreachable at qemu:///system\\?socket=.*no-such.sock: .+"
 conf
 sed -i "s|image = \"$BASE\"|image = \"$VXT_WORK/missing.qcow2\"|" "$VXT_WORK/cloud.conf"
-bad "missing base image" "instance vm1: base image $VXT_WORK/missing.qcow2: No such file or directory"
+bad "missing base image" \
+	"instance vm1: base image $VXT_WORK/missing.qcow2: No such file or directory"
 spec ""
 if grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	vxt_diag "this CPU offers vmx/svm: the kvm refusal is not checked here"
 else
 	conf libvirt.domain_type=kvm
-	bad "a domain type the host cannot run" "instance vm1: domain type kvm: this host cannot run it"
+	bad "a domain type the host cannot run" \
+		"instance vm1: domain type kvm: this host cannot run it"
 fi
 conf
 spec 'cpus = 1000;'
-bad "a libvirt error is quoted" "instance vm1: libvirt (refused the definition|cannot start the domain): .+"
+bad "a libvirt error is quoted" \
+	"instance vm1: libvirt (refused the definition|cannot start the domain): .+"
 spec "" "" no
 vxt_ok "apply without VMs cleans the failed one up" vxt_vxcloud h1 apply
 
 # ---- destroy ----------------------------------------------------------------------
 spec ""
 vxt_ok "apply again" vxt_vxcloud h1 apply
+vxt_ok "the domain vanishes behind vxcloud's back (a run killed before defining it)" \
+	sh -c "virsh -q -c '$VXT_LIBVIRT_URI' destroy vm1 && virsh -q -c '$VXT_LIBVIRT_URI' undefine vm1"
+vxt_ok "its overlay is still there" test -e "$STATE/libvirt/disks/vm1.qcow2"
+out=$(vxt_vxcloud h1 status 2>&1)
+vxt_ok "status still lists vm1 (from its record)" grep -q '^instance  *vm1 ' <<<"$out"
 vxt_ok "destroy" vxt_vxcloud h1 destroy
 vxt_is "no domain is left" "$(vxt_virsh h1 list --all --name | grep -c .)" 0
 vxt_is "no overlay or console log is left" \

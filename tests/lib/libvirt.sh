@@ -27,7 +27,8 @@ _vxt_libvirtd_script() {
 set -e
 d=$1
 for p in etc run lib cache log; do mkdir -p "$d/$p"; done
-mount --bind "$d/etc" /etc/libvirt 2>/dev/null || { mkdir -p /etc/libvirt; mount --bind "$d/etc" /etc/libvirt; }
+mkdir -p /etc/libvirt
+mount --bind "$d/etc" /etc/libvirt
 for pair in run:/run/libvirt lib:/var/lib/libvirt cache:/var/cache/libvirt log:/var/log/libvirt; do
 	mkdir -p "${pair#*:}"
 	mount --bind "$d/${pair%%:*}" "${pair#*:}"

@@ -71,6 +71,14 @@ int lv_overlay_create(struct lv_drv *d, const struct lv_want *w, unsigned flags)
 int lv_overlay_remove(struct lv_drv *d, const char *who, const char *path, unsigned flags);
 const char *lv_image_format(const char *path);
 
+/* record.c: what a killed run leaves behind stays findable. */
+int lv_record_write(struct lv_drv *d, const struct lv_want *w);
+int lv_record_remove(struct lv_drv *d, const char *name);
+int lv_record_cleanup(struct lv_drv *d, const char *who, const char *name, unsigned flags);
+/* cb for each recorded instance (some may also be domains: the core
+ * takes each owned object once per name). */
+int lv_record_list(struct lv_drv *d, vxc_owned_cb cb, void *arg);
+
 /* instance.c and owned.c: the vtable. */
 int lv_instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);
 int lv_list(void *priv, vxc_owned_cb cb, void *arg);

@@ -153,9 +153,9 @@ static int with_domain(struct lv_drv *d, const char *who, const char *name,
 
 static int create(struct lv_drv *d, const char *who, const struct lv_want *w, unsigned flags)
 {
-	int r = 0;
+	int r = flags & VXC_F_DRY_RUN ? 0 : lv_record_write(d, w);
 
-	if (w->overlay[0])
+	if (r == 0 && w->overlay[0])
 		r = lv_overlay_create(d, w, flags);
 	if (r < 0)
 		return r;

@@ -10,9 +10,29 @@
 
 #include "driver.h"
 
+/* Records of instances whose domain is gone (a run killed between the
+ * overlay and the definition); instances with a domain are listed once. */
+struct rec_filter {
+	char **names;
+	int n;
+	vxc_owned_cb cb;
+	void *arg;
+};
+
+static void rec_unless_domain(void *arg, const struct vxc_owned *obj)
+{
+	struct rec_filter *f = arg;
+
+	for (int i = 0; i < f->n; i++)
+		if (f->names[i] && !strcmp(f->names[i], obj->name))
+			return;
+	f->cb(f->arg, obj);
+}
+
 int lv_list(void *priv, vxc_owned_cb cb, void *arg)
 {
 	struct lv_drv *d = priv;
+	struct rec_filter f = { .cb = cb, .arg = arg };
 	virDomainPtr *doms = NULL;
 	int n, r;
 
@@ -22,19 +42,29 @@ int lv_list(void *priv, vxc_owned_cb cb, void *arg)
 	if (n < 0)
 		return d->svc->error(d->ctx, -EIO, "list: libvirt cannot list domains: %s",
 				     lv_last_error());
+	f.names = calloc((size_t)n + 1, sizeof(*f.names));
+	if (!f.names)
+		r = d->svc->error(d->ctx, -ENOMEM, "list: out of memory");
 	for (int i = 0; i < n; i++) {
 		char *name = NULL;
 
-		if (lv_meta_get(doms[i], "name", &name) > 0 && name[0]) {
+		if (!r && lv_meta_get(doms[i], "name", &name) > 0 && name[0]) {
 			struct vxc_owned obj = { VXC_KIND_INSTANCE, name, NULL };
 
 			cb(arg, &obj);
+			f.names[f.n++] = name;
+		} else {
+			free(name);
 		}
-		free(name);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	return 0;
+	if (!r)
+		r = lv_record_list(d, rec_unless_domain, &f);
+	for (int i = 0; i < f.n; i++)
+		free(f.names[i]);
+	free(f.names);
+	return r;
 }
 
 static int remove_domain(struct lv_drv *d, const char *who, virDomainPtr dom, unsigned flags)
@@ -63,6 +93,8 @@ static int remove_domain(struct lv_drv *d, const char *who, virDomainPtr dom, un
 		r = lv_overlay_remove(d, who, overlay, flags);
 	if (r == 0 && console && console[0] && !(flags & VXC_F_DRY_RUN))
 		unlink(console);
+	if (r == 0 && !(flags & VXC_F_DRY_RUN))
+		lv_record_remove(d, who + strlen("instance "));
 	free(overlay);
 	free(console);
 	return r;
@@ -86,8 +118,9 @@ int lv_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 	if (!dom) {
 		virErrorPtr e = virGetLastError();
 
-		return e && e->code == VIR_ERR_NO_DOMAIN ? 0 :
-			d->svc->error(d->ctx, -EIO, "%s: libvirt: %s", who, lv_last_error());
+		if (e && e->code == VIR_ERR_NO_DOMAIN)
+			return lv_record_cleanup(d, who, obj->name, flags);
+		return d->svc->error(d->ctx, -EIO, "%s: libvirt: %s", who, lv_last_error());
 	}
 	r = remove_domain(d, who, dom, flags);
 	virDomainFree(dom);

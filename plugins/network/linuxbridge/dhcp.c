@@ -38,14 +38,15 @@ static int core_has_dhcp(const struct lbr *p)
 	       p->svc->abi_minor >= 1;
 }
 
-static char *dhcp_dir(struct lbr *p)
+/* <state_dir>/dhcp, made when create is set (reading never makes it). */
+static char *dhcp_dir(struct lbr *p, int create)
 {
 	const char *state = p->svc->state_dir(p->ctx);
 	char *dir;
 
 	if (!state || asprintf(&dir, "%s/dhcp", state) < 0)
 		return NULL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		free(dir);
 		return NULL;
 	}
@@ -54,7 +55,7 @@ static char *dhcp_dir(struct lbr *p)
 
 static char *dhcp_file(struct lbr *p, const char *router, const char *net, const char *ext)
 {
-	char *dir = dhcp_dir(p), *path = NULL;
+	char *dir = dhcp_dir(p, 1), *path = NULL;
 
 	if (dir && asprintf(&path, "%s/%s.%s.%s", dir, router, net, ext) < 0)
 		path = NULL;
@@ -321,7 +322,7 @@ static int foreach_record(struct lbr *p, const char *router,
 			  int (*fn)(struct lbr *, const char *router, const char *net, void *),
 			  void *arg)
 {
-	char *dir = dhcp_dir(p);
+	char *dir = dhcp_dir(p, 0);
 	struct dirent *de;
 	DIR *dh;
 	int err = 0;
