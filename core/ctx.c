@@ -86,6 +86,22 @@ void vxc_ctx_change(vxc_ctx *ctx, const char *fmt, ...)
 	free(msg);
 }
 
+void vxc_ctx_note(vxc_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (!ctx->sink.note)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg)
+		ctx->sink.note(ctx->sink.arg, driver_name(ctx), msg);
+	free(msg);
+}
+
 static const struct vxc_option *find_option(const vxc_ctx *ctx, const char *name,
 					    enum vxc_opt_type type)
 {
@@ -182,6 +198,7 @@ static const struct vxc_services services = {
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
 	.abi_minor = VXC_ABI_MINOR,
+	.note = vxc_ctx_note,
 };
 
 const struct vxc_services *vxc_services(void)

@@ -25,6 +25,7 @@ struct vxc_engine {
 	struct vxc_driver *drivers[2 * VXC_ROLE_COUNT];
 	size_t n_drivers;
 	struct vxc_changes *changes;             /* where reports go */
+	struct vxc_changes *notes;               /* where notes go (status), or NULL */
 	char *error;                             /* the failed operation */
 };
 
@@ -55,6 +56,7 @@ struct vxc_status_row {
 	char *driver;
 	enum vxc_obj_state state;
 	struct vxc_changes details;
+	struct vxc_changes notes; /* facts that are no difference (a console log) */
 };
 
 struct vxc_status {

@@ -6,6 +6,7 @@
  *   1.1  model: vxc_network grows dhcp, dns, ports; vxc_instance grows
  *        kernel, initrd, cmdline, allow_restart (VMs). A driver that reads
  *        them needs a core of ABI 1.1 or later: vxc_services.abi_minor.
+ *        Services: abi_minor, note.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -150,6 +151,9 @@ struct vxc_services {
 	/* ABI 1.1: the core's VXC_ABI_MINOR, so a driver knows which model
 	 * fields the core fills (absent, i.e. size too small: 0). */
 	uint32_t abi_minor;
+	/* ABI 1.1: a fact about the object being ensured that is not a change
+	 * (e.g. where its console log is): `status` shows it under the object. */
+	void (*note)(vxc_ctx *ctx, const char *fmt, ...) VXC_PRINTF(2, 3);
 };
 
 /* The descriptor. Every plugin exports exactly one, const. */

@@ -110,7 +110,7 @@ vxt_is "DHCP handed out address, gateway, MTU and DNS" "$lease" \
 vxt_ok "the console log has the guest's output" \
 	grep -q 'vxguest: bound 10.9.0.5' "$STATE/libvirt/console/vm1.log"
 out=$(vxt_vxcloud h1 status 2>&1)
-vxt_ok "status names the console log" grep -q "console log $STATE/libvirt/console/vm1.log" \
+vxt_ok "status names the console log" grep -q "= instance vm1: console log $STATE/libvirt/console/vm1.log" \
 	<<<"$out"
 
 # ---- zero change ----------------------------------------------------------

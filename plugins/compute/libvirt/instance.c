@@ -346,7 +346,7 @@ int lv_instance_ensure(void *priv, const struct vxc_instance *inst, unsigned fla
 	if ((r = lv_connect(d, who)) < 0 || (r = build_want(d, inst, who, &w)) < 0 ||
 	    (r = make_dirs(d, who, flags)) < 0)
 		return r;
-	d->svc->log(d->ctx, VXC_LOG_INFO, "%s: console log %s", who, w.console);
+	d->svc->note(d->ctx, "%s: console log %s", who, w.console);
 	dom = virDomainLookupByName(d->conn, inst->name);
 	if (!dom) {
 		virErrorPtr e = virGetLastError();

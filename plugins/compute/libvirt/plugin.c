@@ -27,8 +27,9 @@ static const struct vxc_option options[] = {
 	{ NULL, 0, NULL, 0, 0, NULL },
 };
 
-/* The core must hand out the ABI 1.1 model fields (kernel, initrd, ...). */
-#define NEEDED_SERVICES (offsetof(struct vxc_services, abi_minor) + sizeof(uint32_t))
+/* The core must hand out the ABI 1.1 model fields (kernel, initrd, ...)
+ * and the note service. */
+#define NEEDED_SERVICES (offsetof(struct vxc_services, note) + sizeof(void *))
 
 static void quiet(void *data, virErrorPtr err)
 {
