@@ -38,14 +38,14 @@ vxt_libvirtd_start h1 || vxt_bail "libvirtd did not start"
 BASE="$VXT_WORK/base.qcow2"
 qemu-img create -q -f qcow2 "$BASE" 16M || vxt_bail "qemu-img create failed"
 
+DHCP='dhcp = true; dns = [ "10.9.0.53" ];'
 spec() { # EXTRA_INSTANCE_SETTINGS [CMDLINE] [WITH_VM]
 	local extra=$1 cmdline=${2:-$VXT_GUEST_CMDLINE} with=${3:-yes}
 	cat >"$VXT_WORK/cloud.conf" <<EOF
 hosts = ( { name = "h1"; tunnel = "192.0.2.1"; } );
 provider = { bridge = "br-prov"; cidr = "203.0.113.0/24"; gateway = "203.0.113.1";
   range = [ "203.0.113.10", "203.0.113.99" ]; };
-networks = ( { name = "priv"; vni = 10; cidr = "10.9.0.0/24"; mtu = 1400; dhcp = true;
-  dns = [ "10.9.0.53" ]; } );
+networks = ( { name = "priv"; vni = 10; cidr = "10.9.0.0/24"; mtu = 1400; $DHCP } );
 routers = ( { name = "r"; host = "h1"; external = "203.0.113.10"; networks = [ "priv" ];
   snat = false; } );
 EOF
@@ -134,6 +134,18 @@ vxt_is "dnsmasq kept running (SIGHUP, no restart)" "$(cat "$STATE/linuxbridge/dh
 vxt_ok "dnsmasq re-read the hosts file" vxt_wait_until 50 reread
 spec ""
 vxt_ok "apply without it" vxt_vxcloud h1 apply
+DHCP=
+spec ""
+vxt_ok "apply with dhcp off" vxt_vxcloud h1 apply
+vxt_is "dnsmasq is gone with its files" "$(find "$STATE/linuxbridge/dhcp" -type f | wc -l)" 0
+gone() { # PID: no longer runs (a zombie waiting for its reaper does not run)
+	! _vxt_starttime "$1" >/dev/null
+}
+vxt_ok "the process is gone" gone "$pid"
+DHCP='dhcp = true; dns = [ "10.9.0.53" ];'
+spec ""
+vxt_ok "apply with dhcp on again" vxt_vxcloud h1 apply
+vxt_ok "dnsmasq runs again" test -s "$STATE/linuxbridge/dhcp/r.priv.pid"
 
 # ---- guest reboot and domain restart ---------------------------------------
 boots=$(boots)
