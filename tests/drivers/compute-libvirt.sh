@@ -225,7 +225,7 @@ bad() { # DESC WANT_REGEX
 spec ""
 conf libvirt.uri="qemu:///system?socket=$VXT_WORK/no-such.sock"
 bad "libvirtd unreachable" \
-	"libvirtd unreachable at qemu:///system\\?socket=.*no-such.sock: .+"
+	"instance vm1: libvirtd unreachable at qemu:///system\\?socket=.*no-such.sock: .+"
 conf
 sed -i "s|image = \"$BASE\"|image = \"$VXT_WORK/missing.qcow2\"|" "$VXT_WORK/cloud.conf"
 bad "missing base image" \
@@ -248,6 +248,12 @@ vxt_ok "apply without VMs cleans the failed one up" vxt_vxcloud h1 apply
 # ---- destroy ----------------------------------------------------------------------
 spec ""
 vxt_ok "apply again" vxt_vxcloud h1 apply
+conf libvirt.uri="qemu:///system?socket=$VXT_WORK/no-such.sock"
+out=$(vxt_vxcloud h1 destroy 2>&1)
+vxt_is "with a VM recorded, destroy fails when libvirtd is unreachable" \
+	"$([ $? != 0 ] && echo failed)" failed
+vxt_ok "and says why" grep -q "listing the VMs: libvirtd unreachable at" <<<"$out"
+conf
 vxt_ok "the domain vanishes behind vxcloud's back (a run killed before defining it)" \
 	sh -c "virsh -q -c '$VXT_LIBVIRT_URI' destroy vm1 && virsh -q -c '$VXT_LIBVIRT_URI' undefine vm1"
 vxt_ok "its overlay is still there" test -e "$STATE/libvirt/disks/vm1.qcow2"

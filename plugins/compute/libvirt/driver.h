@@ -78,6 +78,7 @@ int lv_record_cleanup(struct lv_drv *d, const char *who, const char *name, unsig
 /* cb for each recorded instance (some may also be domains: the core
  * takes each owned object once per name). */
 int lv_record_list(struct lv_drv *d, vxc_owned_cb cb, void *arg);
+size_t lv_record_count(struct lv_drv *d);
 
 /* instance.c and owned.c: the vtable. */
 int lv_instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);

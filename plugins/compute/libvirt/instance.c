@@ -244,6 +244,12 @@ static int restart(struct lv_drv *d, const char *who, virDomainPtr dom)
 	return start(d, who, dom);
 }
 
+/* A new base image or overlay path means a new overlay. */
+static int disk_changed(const char *what)
+{
+	return strstr(what, "image") || strstr(what, "overlay");
+}
+
 static int redefine_boot(struct lv_drv *d, const char *who, virDomainPtr dom,
 			 const struct lv_want *w, const char *what, unsigned flags)
 {
@@ -253,12 +259,14 @@ static int redefine_boot(struct lv_drv *d, const char *who, virDomainPtr dom,
 	d->svc->change(d->ctx, "%s: boot settings changed (%s): stop, redefine and start the "
 		       "domain", who, what);
 	if (flags & VXC_F_DRY_RUN)
-		return w->overlay[0] && strstr(what, "image") ? lv_overlay_create(d, w, flags) : 0;
+		return w->overlay[0] && disk_changed(what) ? lv_overlay_create(d, w, flags) : 0;
 	r = lv_domain_stop(d, who, dom);
-	if (r == 0 && strstr(what, "image") && lv_meta_get(dom, "overlay", &old_overlay) > 0)
+	if (r == 0 && disk_changed(what) && lv_meta_get(dom, "overlay", &old_overlay) > 0)
 		r = lv_overlay_remove(d, who, old_overlay, flags);
 	free(old_overlay);
-	if (r == 0 && w->overlay[0] && (strstr(what, "image") || access(w->overlay, F_OK)))
+	if (r == 0)
+		r = lv_record_write(d, w);
+	if (r == 0 && w->overlay[0] && (disk_changed(what) || access(w->overlay, F_OK)))
 		r = lv_overlay_create(d, w, flags);
 	if (r == 0)
 		r = define(d, who, w);

@@ -36,8 +36,16 @@ int lv_list(void *priv, vxc_owned_cb cb, void *arg)
 	virDomainPtr *doms = NULL;
 	int n, r;
 
-	if ((r = lv_connect(d, "compute/libvirt: listing the VMs")) < 0)
-		return r;
+	if ((r = lv_connect(d, "compute/libvirt: listing the VMs")) < 0) {
+		if (lv_record_count(d))
+			return r;
+		/* Nothing of vxcloud's was ever made through it here: a host whose
+		 * libvirtd is down or gone still applies and destroys the rest. */
+		d->svc->log(d->ctx, VXC_LOG_WARN, "compute/libvirt: libvirtd unreachable at %s "
+			    "(%s); no VM of vxcloud's is recorded on this host, so none is "
+			    "listed", d->uri, lv_last_error());
+		return 0;
+	}
 	n = virConnectListAllDomains(d->conn, &doms, 0);
 	if (n < 0)
 		return d->svc->error(d->ctx, -EIO, "list: libvirt cannot list domains: %s",

@@ -90,6 +90,22 @@ int lv_record_cleanup(struct lv_drv *d, const char *who, const char *name, unsig
 	return lv_record_remove(d, name);
 }
 
+size_t lv_record_count(struct lv_drv *d)
+{
+	char *dir = rec_path(d, NULL, 0);
+	struct dirent *de;
+	DIR *dh = dir ? opendir(dir) : NULL;
+	size_t n = 0;
+
+	free(dir);
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh)))
+		n += de->d_name[0] != '.';
+	closedir(dh);
+	return n;
+}
+
 int lv_record_list(struct lv_drv *d, vxc_owned_cb cb, void *arg)
 {
 	char *dir = rec_path(d, NULL, 0);
