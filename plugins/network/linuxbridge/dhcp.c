@@ -106,8 +106,8 @@ static int write_file(struct lbr *p, const char *who, const char *path, const ch
 
 /* ---- the generated files ------------------------------------------- */
 
-static char *make_conf(struct lbr *p, const struct vxc_network *net, const char *ifname,
-		       const char *hosts, const char *leases)
+static char *make_conf(const struct vxc_network *net, const char *ifname, const char *hosts,
+		       const char *leases)
 {
 	char ip[LBR_IPSTR], mask[LBR_IPSTR], *buf = NULL;
 	size_t len = 0;
@@ -129,7 +129,6 @@ static char *make_conf(struct lbr *p, const struct vxc_network *net, const char 
 	for (size_t i = 0; i < net->n_dns; i++)
 		fprintf(f, ",%s", lbr_ip_str(net->dns[i], ip));
 	fprintf(f, "\n");
-	(void)p;
 	return fclose(f) == 0 ? buf : (free(buf), NULL);
 }
 
@@ -247,7 +246,7 @@ static int sync_files(struct lbr *p, const char *who, const char *router,
 	char *conf = NULL, *hosts = NULL, *have_conf = NULL, *have_hosts = NULL;
 	int err = 0;
 
-	if (!confp || !hostsp || !leasep || !(conf = make_conf(p, net, ifname, hostsp, leasep)) ||
+	if (!confp || !hostsp || !leasep || !(conf = make_conf(net, ifname, hostsp, leasep)) ||
 	    !(hosts = make_hosts(net))) {
 		err = lbr_error(p, -ENOMEM, "%s: no state directory or out of memory", who);
 		goto out;
