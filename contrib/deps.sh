@@ -9,6 +9,8 @@ packages=(
 	libnl-genl-3-dev qemu-system-x86 cpio ipvsadm
 	apache2-utils wrk socat
 	libcurl4-openssl-dev libjansson-dev docker.io podman catatonit
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libxml2-dev
+	qemu-utils dnsmasq-base
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,3 +23,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
 fi
+
+# The test guest of the libvirt tests (tests/lib/guest.sh): Debian's kernel
+# package (apt-get download) and a busybox initramfs, built once into
+# ${VXC_GUEST_CACHE:-/var/tmp/vxcloud-guest}.
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tests/lib/guest.sh
+. "$here/tests/lib/guest.sh"
+vxt_guest_build || { echo "deps.sh: cannot build the libvirt test guest" >&2; exit 1; }

@@ -92,6 +92,22 @@ void vxc_ctx_change(vxc_ctx *ctx, const char *fmt, ...)
 	free(msg);
 }
 
+void vxc_ctx_note(vxc_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (!ctx->sink.note)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg)
+		ctx->sink.note(ctx->sink.arg, driver_name(ctx), msg);
+	free(msg);
+}
+
 static const struct vxc_option *find_option(const vxc_ctx *ctx, const char *name,
 					    enum vxc_opt_type type)
 {
@@ -198,6 +214,8 @@ static const struct vxc_services services = {
 	.proc_running = vxc_proc_running,
 	.proc_find = vxc_proc_find,
 	.proc_stop_exact = vxc_proc_stop_exact,
+	.abi_minor = VXC_ABI_MINOR,
+	.note = vxc_ctx_note,
 };
 
 const struct vxc_services *vxc_services(void)

@@ -11,6 +11,7 @@ struct nl_sock;
 /* Receives change reports: plan/apply/status print or collect them. */
 struct vxc_change_sink {
 	void (*report)(void *arg, const char *driver, const char *what);
+	void (*note)(void *arg, const char *driver, const char *what); /* or NULL */
 	void *arg;
 };
 
@@ -41,5 +42,6 @@ const struct vxc_services *vxc_services(void);
 void vxc_ctx_log(vxc_ctx *ctx, int level, const char *fmt, ...) VXC_PRINTF(3, 4);
 int vxc_ctx_error(vxc_ctx *ctx, int err, const char *fmt, ...) VXC_PRINTF(3, 4);
 void vxc_ctx_change(vxc_ctx *ctx, const char *fmt, ...) VXC_PRINTF(2, 3);
+void vxc_ctx_note(vxc_ctx *ctx, const char *fmt, ...) VXC_PRINTF(2, 3);
 
 #endif

@@ -112,6 +112,14 @@ static void sink_report(void *arg, const char *driver, const char *what)
 	vxc_changes_add(e->changes, driver, what);
 }
 
+static void sink_note(void *arg, const char *driver, const char *what)
+{
+	struct vxc_engine *e = arg;
+
+	if (e->notes)
+		vxc_changes_add(e->notes, driver, what);
+}
+
 static struct vxc_driver *find_open(struct vxc_engine *e, const struct vxc_plugin *desc)
 {
 	for (size_t i = 0; i < e->n_drivers; i++)
@@ -164,6 +172,7 @@ static struct vxc_driver *open_driver(struct vxc_engine *e, enum vxc_role role, 
 	d->ctx.settings = vxc_nodeconf_settings(nc, name);
 	d->ctx.log_level = nc->log_level;
 	d->ctx.sink.report = sink_report;
+	d->ctx.sink.note = sink_note;
 	d->ctx.sink.arg = e;
 	r = lp->desc->open(&d->ctx, vxc_services(), &d->priv);
 	if (r < 0) {
@@ -723,8 +732,10 @@ static int status_one(struct vxc_engine *e, const struct vxc_plan *p, enum vxc_k
 	int r;
 
 	e->changes = &row->details;
+	e->notes = &row->notes;
 	r = ensure_one(e, p, kind, name, i, flags, NULL);
 	e->changes = saved;
+	e->notes = NULL;
 	row->state = row->details.n ? VXC_STATE_DIFFERS : VXC_STATE_OK;
 	if (r >= 0 && kind == VXC_KIND_LB)
 		r = lb_info(e, p, i, row);
@@ -755,6 +766,7 @@ void vxc_status_free(struct vxc_status *st)
 		free(st->v[i].driver);
 		vxc_changes_free(&st->v[i].details);
 		vxc_changes_free(&st->v[i].info);
+		vxc_changes_free(&st->v[i].notes);
 	}
 	free(st->v);
 	memset(st, 0, sizeof(*st));

@@ -25,6 +25,7 @@ struct vxc_engine {
 	struct vxc_driver *drivers[2 * VXC_ROLE_COUNT];
 	size_t n_drivers;
 	struct vxc_changes *changes;             /* where reports go */
+	struct vxc_changes *notes;               /* where notes go (status), or NULL */
 	char *error;                             /* the failed operation */
 };
 
@@ -56,6 +57,7 @@ struct vxc_status_row {
 	enum vxc_obj_state state;
 	struct vxc_changes details;
 	struct vxc_changes info; /* what the driver reports running (lb_status) */
+	struct vxc_changes notes; /* facts that are no difference (a console log) */
 };
 
 struct vxc_status {

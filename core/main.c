@@ -247,6 +247,11 @@ static void print_status_json(const struct run *r, const struct vxc_status *st, 
 			printf("%s", j ? "," : "");
 			vxc_json_str(stdout, row->info.v[j].what);
 		}
+		printf("],\"notes\":[");
+		for (size_t j = 0; j < row->notes.n; j++) {
+			printf("%s", j ? "," : "");
+			vxc_json_str(stdout, row->notes.v[j].what);
+		}
 		printf("]}");
 	}
 	printf("]}\n");
@@ -277,6 +282,8 @@ static int cmd_status(struct run *r)
 				printf("            - %s\n", row->details.v[j].what);
 			for (size_t j = 0; j < row->info.n; j++)
 				printf("            | %s\n", row->info.v[j].what);
+			for (size_t j = 0; j < row->notes.n; j++)
+				printf("            = %s\n", row->notes.v[j].what);
 		}
 		printf("host %s %s the spec\n", r->nc.host, in_sync ? "matches" : "does not match");
 	}

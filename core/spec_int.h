@@ -82,6 +82,9 @@ struct sp_network {
 	unsigned mtu;       /* as given, or derived by validation */
 	bool mtu_given;
 	int router;         /* index of the attached router, or -1 */
+	bool dhcp;
+	struct in_addr *dns; /* DNS servers handed out by DHCP */
+	size_t n_dns;
 };
 
 struct sp_router {
@@ -107,6 +110,8 @@ struct sp_instance {
 	const char **command; /* NULL-terminated, or NULL */
 	const char **environment; /* "NAME=value", NULL-terminated, or NULL */
 	unsigned cpus, memory_mb;
+	const char *kernel, *initrd, *cmdline; /* direct kernel boot of a VM */
+	bool allow_restart;
 };
 
 struct sp_member {

@@ -144,6 +144,8 @@ void sp_fini(struct sp *sp)
 		free(sp->insts[i].command);
 		free(sp->insts[i].environment);
 	}
+	for (size_t i = 0; i < sp->n_nets; i++)
+		free(sp->nets[i].dns);
 	for (size_t i = 0; i < sp->n_lbs; i++) {
 		for (size_t j = 0; j < sp->lbs[i].n_ls; j++)
 			free(sp->lbs[i].ls[j].members);

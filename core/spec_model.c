@@ -99,6 +99,14 @@ static void build_networks(struct build *b)
 		ifname(m->bridge_if, "vb-", n->o.name);
 		ifname(m->vxlan_if, "vx-", n->o.name);
 		m->router = n->router >= 0 ? &b->s->routers[n->router] : NULL;
+		m->dhcp = n->dhcp;
+		if (n->n_dns) {
+			struct in_addr *dns = vxc_arena_calloc(&b->a, n->n_dns, sizeof(*dns));
+
+			memcpy(dns, n->dns, n->n_dns * sizeof(*dns));
+			m->dns = dns;
+			m->n_dns = n->n_dns;
+		}
 	}
 }
 
@@ -156,31 +164,60 @@ static void build_routers(struct build *b)
 	}
 }
 
-/* The pointer lists of the routers (ports, floating IPs). */
+/* Each network's list of its ports (DHCP reservations need them all) and
+ * each router's ports and floating IPs: counted, then filled, so the cost
+ * stays linear in the objects (a scan of every port per network would not). */
+static void link_networks(struct build *b)
+{
+	struct vxc_spec *s = b->s;
+	size_t *fill = vxc_xcalloc(s->n_networks + 1, sizeof(*fill));
+
+	for (size_t j = 0; j < s->n_ports; j++)
+		s->networks[s->ports[j].network - s->networks].n_ports++;
+	for (size_t i = 0; i < s->n_networks; i++)
+		s->networks[i].ports = vxc_arena_calloc(&b->a, s->networks[i].n_ports + 1,
+						       sizeof(*s->networks[i].ports));
+	for (size_t j = 0; j < s->n_ports; j++) {
+		size_t i = (size_t)(s->ports[j].network - s->networks);
+		const struct vxc_port **v = (const struct vxc_port **)s->networks[i].ports;
+
+		v[fill[i]++] = &s->ports[j];
+	}
+	free(fill);
+}
+
 static void link_routers(struct build *b)
 {
 	struct vxc_spec *s = b->s;
+	size_t *np = vxc_xcalloc(s->n_routers + 1, sizeof(*np));
+	size_t *nf = vxc_xcalloc(s->n_routers + 1, sizeof(*nf));
 
+	for (size_t j = 0; j < s->n_ports; j++)
+		if (s->ports[j].owner_kind == VXC_PORT_ROUTER)
+			s->routers[b->sp->ports[j].owner_idx].n_ports++;
+	for (size_t j = 0; j < s->n_fips; j++)
+		s->routers[s->fips[j].router - s->routers].n_fips++;
 	for (size_t i = 0; i < s->n_routers; i++) {
 		struct vxc_router *m = &s->routers[i];
-		const struct vxc_port **ports;
-		const struct vxc_fip **fips;
-		size_t np = 0, nf = 0;
 
-		ports = vxc_arena_calloc(&b->a, s->n_ports, sizeof(*ports));
-		for (size_t j = 0; j < s->n_ports; j++)
-			if (s->ports[j].owner_kind == VXC_PORT_ROUTER &&
-			    b->sp->ports[j].owner_idx == (int)i)
-				ports[np++] = &s->ports[j];
-		fips = vxc_arena_calloc(&b->a, s->n_fips, sizeof(*fips));
-		for (size_t j = 0; j < s->n_fips; j++)
-			if (s->fips[j].router == m)
-				fips[nf++] = &s->fips[j];
-		m->ports = ports;
-		m->n_ports = np;
-		m->fips = fips;
-		m->n_fips = nf;
+		m->ports = vxc_arena_calloc(&b->a, m->n_ports + 1, sizeof(*m->ports));
+		m->fips = vxc_arena_calloc(&b->a, m->n_fips + 1, sizeof(*m->fips));
 	}
+	for (size_t j = 0; j < s->n_ports; j++) {
+		size_t i;
+
+		if (s->ports[j].owner_kind != VXC_PORT_ROUTER)
+			continue;
+		i = (size_t)b->sp->ports[j].owner_idx;
+		((const struct vxc_port **)s->routers[i].ports)[np[i]++] = &s->ports[j];
+	}
+	for (size_t j = 0; j < s->n_fips; j++) {
+		size_t i = (size_t)(s->fips[j].router - s->routers);
+
+		((const struct vxc_fip **)s->routers[i].fips)[nf[i]++] = &s->fips[j];
+	}
+	free(np);
+	free(nf);
 }
 
 /* A NULL-terminated list copied into the arena; NULL stays NULL. */
@@ -213,6 +250,10 @@ static void build_instances(struct build *b)
 		m->environment = dup_strings(b, in->environment);
 		m->cpus = in->cpus;
 		m->memory_mb = in->memory_mb;
+		m->kernel = dup(b, in->kernel);
+		m->initrd = dup(b, in->initrd);
+		m->cmdline = dup(b, in->cmdline);
+		m->allow_restart = in->allow_restart;
 		nsname(m->netns, "vxi-", in->o.name);
 	}
 }
@@ -329,6 +370,7 @@ struct vxc_spec *sp_build(const struct sp *sp, const char *path)
 	build_ports(&b);
 	build_fips(&b);
 	link_routers(&b);
+	link_networks(&b);
 	s->arena = b.a;
 	return s;
 }

@@ -114,8 +114,32 @@ static const struct sp_key network_keys[] = {
 	{ "cidr", SP_STR, true, "cidr = \"192.168.100.0/24\";" },
 	{ "gateway", SP_STR, false, NULL },
 	{ "mtu", SP_INT, false, NULL },
+	{ "dhcp", SP_BOOL, false, NULL },
+	{ "dns", SP_STRS, false, NULL },
 	{ NULL, 0, false, NULL },
 };
+
+/* DNS servers handed to DHCP clients: an array of IPv4 addresses. */
+static void parse_dns(struct sp *sp, struct sp_network *n)
+{
+	const struct vxc_cfg_node *l = sp_member(&n->o, "dns", SP_STRS);
+
+	n->n_dns = l ? (size_t)vxc_cfg_length(l) : 0;
+	if (!n->n_dns)
+		return;
+	n->dns = vxc_xcalloc(n->n_dns, sizeof(*n->dns));
+	for (size_t i = 0; i < n->n_dns; i++) {
+		const struct vxc_cfg_node *e = vxc_cfg_elem(l, (unsigned)i);
+		struct sp_obj eo;
+
+		sp_elem_obj(&eo, &n->o, e, "dns", i);
+		if (vxc_cfg_type(e) != VXC_CFG_STRING)
+			sp_err(sp, &eo, NULL, "must be an IPv4 address in quotes, not %s",
+			       sp_have_name(e));
+		else
+			sp_parse_addr(sp, &eo, NULL, vxc_cfg_string(e), &n->dns[i]);
+	}
+}
 
 static void parse_network(struct sp *sp, void *p)
 {
@@ -137,6 +161,8 @@ static void parse_network(struct sp *sp, void *p)
 	}
 	n->mtu_given = sp_setting(&n->o, "mtu") != NULL;
 	sp_get_uint(sp, &n->o, "mtu", SP_MTU_MIN, SP_MTU_MAX, 0, &n->mtu);
+	n->dhcp = sp_get_bool(&n->o, "dhcp", false);
+	parse_dns(sp, n);
 }
 
 /* ---- routers -------------------------------------------------------- */
@@ -198,6 +224,10 @@ static const struct sp_key instance_keys[] = {
 	{ "cpus", SP_INT, false, NULL },
 	{ "memory", SP_INT, false, NULL },
 	{ "mac", SP_STR, false, NULL },
+	{ "kernel", SP_STR, false, NULL },
+	{ "initrd", SP_STR, false, NULL },
+	{ "cmdline", SP_STR, false, NULL },
+	{ "allow_restart", SP_BOOL, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -384,6 +414,10 @@ static void parse_instance(struct sp *sp, void *p)
 	sp_get_uint(sp, &in->o, "memory", 16, 16 * 1024 * 1024, 0, &in->memory_mb);
 	in->mac_given = sp_setting(&in->o, "mac") != NULL;
 	in->mac_ok = sp_get_mac(sp, &in->o, "mac", &in->mac);
+	in->kernel = sp_get_str(&in->o, "kernel");
+	in->initrd = sp_get_str(&in->o, "initrd");
+	in->cmdline = sp_get_str(&in->o, "cmdline");
+	in->allow_restart = sp_get_bool(&in->o, "allow_restart", false);
 }
 
 /* ---- load balancers ------------------------------------------------- */

@@ -451,7 +451,62 @@ static void check_routers(struct sp_val *v)
 	find_dups(sp, it, n, dup_external);
 }
 
+/* DHCP is served from the namespace of the network's router. */
+static void check_dhcp(struct sp *sp)
+{
+	for (size_t i = 0; i < sp->n_nets; i++) {
+		struct sp_network *n = &sp->nets[i];
+
+		if (!n->o.parsed)
+			continue;
+		if (n->dhcp && n->router < 0)
+			sp_err(sp, &n->o, "dhcp", "network \"%s\": DHCP is served from the router's "
+			       "namespace, and no router lists this network; attach it to a router "
+			       "or set dhcp = false", sp_nm(&n->o));
+		if (n->n_dns && !n->dhcp)
+			sp_err(sp, &n->o, "dns", "network \"%s\": DNS servers are handed out by "
+			       "DHCP; set dhcp = true or leave dns out", sp_nm(&n->o));
+	}
+}
+
 /* ---- instances and load balancers ----------------------------------- */
+
+/* A path a VM definition reads on its host: absolute, no control bytes. */
+static void check_vm_path(struct sp *sp, const struct sp_instance *in, const char *key,
+			  const char *path)
+{
+	bool good = path && path[0] == '/';
+
+	for (const char *c = path; good && *c; c++)
+		good = (unsigned char)*c >= 0x20 && *c != 0x7f;
+	if (path && !good)
+		sp_err(sp, &in->o, key, "instance \"%s\": \"%s\" must be an absolute path on the "
+		       "host, without control characters", sp_nm(&in->o), path);
+}
+
+/* The boot keys belong to VMs only; kernel and initrd are paths. */
+static void check_boot(struct sp *sp, const struct sp_instance *in)
+{
+	static const char *const vm_only[] = { "kernel", "initrd", "cmdline", "allow_restart" };
+
+	if (in->kind != VXC_INSTANCE_VM) {
+		for (size_t k = 0; k < VXC_ARRAY_SIZE(vm_only); k++)
+			if (in->kind && vxc_cfg_member(in->o.cs, vm_only[k]))
+				sp_err(sp, &in->o, vm_only[k], "instance \"%s\": %s is for kind "
+				       "\"vm\" only", sp_nm(&in->o), vm_only[k]);
+		return;
+	}
+	/* what boots it (image or kernel) is the VM driver's to check: specs
+	 * written before ABI 1.5 name images a driver resolves itself */
+	check_vm_path(sp, in, "kernel", in->kernel);
+	check_vm_path(sp, in, "initrd", in->initrd);
+	if (!in->kernel && (in->initrd || in->cmdline))
+		sp_err(sp, &in->o, in->initrd ? "initrd" : "cmdline", "instance \"%s\": %s "
+		       "needs kernel", sp_nm(&in->o), in->initrd ? "initrd" : "cmdline");
+	if (in->command)
+		sp_err(sp, &in->o, "command", "instance \"%s\": a VM runs what its image or "
+		       "kernel boots; command is for containers", sp_nm(&in->o));
+}
 
 static void check_instances(struct sp_val *v)
 {
@@ -466,6 +521,7 @@ static void check_instances(struct sp_val *v)
 		resolve(sp, &v->hosts, &in->host);
 		resolve(sp, &v->nets, &in->net);
 		snprintf(who, sizeof(who), "instance \"%s\":", sp_nm(&in->o));
+		check_boot(sp, in);
 		if (in->net.idx >= 0 && in->addr_ok)
 			check_in_net(sp, &in->o, "address", who, in->addr, &sp->nets[in->net.idx],
 				     true);
@@ -953,6 +1009,7 @@ void sp_validate(struct sp *sp)
 	check_provider(sp);
 	check_networks(sp);
 	check_routers(&v);
+	check_dhcp(sp);
 	check_instances(&v);
 	check_lbs(&v);
 	collect_ports(sp);

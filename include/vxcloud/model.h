@@ -83,6 +83,12 @@ struct vxc_network {
 	char vxlan_if[VXC_IFNAMSIZ];  /* "vx-<name>" */
 	const struct vxc_router *router; /* router holding the gateway, or NULL */
 	void *reserved[4];
+	/* ABI 1.5 */
+	int dhcp;                        /* serve DHCP (from the router's namespace) */
+	const struct in_addr *dns;       /* DNS servers DHCP hands out */
+	size_t n_dns;
+	const struct vxc_port *const *ports; /* every port on the network, all hosts */
+	size_t n_ports;
 };
 
 enum vxc_port_owner {
@@ -167,6 +173,11 @@ struct vxc_instance {
 	 * Takes the first reserved slot, so the struct keeps its size. */
 	const char *const *environment;
 	void *reserved[3];
+	/* ABI 1.5: kind vm. image is then the base disk image (a path). */
+	const char *kernel;          /* direct kernel boot, or NULL */
+	const char *initrd;          /* NULL when none */
+	const char *cmdline;         /* kernel command line, NULL when none */
+	int allow_restart;           /* apply may restart it to apply vCPU/memory changes */
 };
 
 enum vxc_lb_protocol {

@@ -12,6 +12,10 @@
  *   1.3  lb: vxc_lb_listener.ext (member `enabled`, health `http_status`),
  *        vxc_lb_ops.lb_status (process, listeners, member health).
  *   1.4  struct vxc_instance: environment (in its first reserved slot).
+ *   1.5  model: vxc_network grows dhcp, dns, ports; vxc_instance grows
+ *        kernel, initrd, cmdline, allow_restart (VMs). A driver that reads
+ *        them needs a core of ABI 1.5 or later: vxc_services.abi_minor.
+ *        Services: abi_minor, note.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -23,7 +27,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 4
+#define VXC_ABI_MINOR 5
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
@@ -180,6 +184,12 @@ struct vxc_services {
 	int (*proc_find)(vxc_ctx *ctx, const char *owner, vxc_proc_found_fn found, void *arg);
 	int (*proc_stop_exact)(vxc_ctx *ctx, pid_t pid, unsigned long long start,
 			       unsigned timeout_ms);
+	/* ABI 1.5: the core's VXC_ABI_MINOR, so a driver knows which model
+	 * fields the core fills (absent, i.e. size too small: 0). */
+	uint32_t abi_minor;
+	/* ABI 1.5: a fact about the object being ensured that is not a change
+	 * (e.g. where its console log is): `status` shows it under the object. */
+	void (*note)(vxc_ctx *ctx, const char *fmt, ...) VXC_PRINTF(2, 3);
 };
 
 /* The descriptor. Every plugin exports exactly one, const. */

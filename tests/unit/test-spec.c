@@ -370,6 +370,30 @@ static const struct row rows[] = {
 	  BASE "instances = ( { name = \"i1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; environment = ( \"A=1\", 5 ); } );\n",
 	  { "t.conf:5: instances[0].environment[1]: must be a string, not an integer" } },
 
+	/* ---- VMs and DHCP (ABI 1.1) ---- */
+	{ "VM kernel not an absolute path",
+	  BASE "instances = ( { name = \"v1\"; kind = \"vm\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; kernel = \"vmlinuz\"; } );\n",
+	  { "t.conf:5: instances[0].kernel: instance \"v1\": \"vmlinuz\" must be an absolute path" } },
+	{ "VM initrd without a kernel",
+	  BASE "instances = ( { name = \"v1\"; kind = \"vm\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; image = \"/b.qcow2\"; initrd = \"/i.gz\"; } );\n",
+	  { "t.conf:5: instances[0].initrd: instance \"v1\": initrd needs kernel" } },
+	{ "VM with a command",
+	  BASE "instances = ( { name = \"v1\"; kind = \"vm\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; kernel = \"/k\"; command = [ \"x\" ]; } );\n",
+	  { "t.conf:5: instances[0].command: instance \"v1\": a VM runs what its image or kernel boots" } },
+	{ "container with VM settings",
+	  BASE "instances = ( { name = \"c1\"; kind = \"container\"; host = \"h1\"; network = \"n1\"; address = \"10.1.0.5\"; kernel = \"/k\"; allow_restart = true; } );\n",
+	  { "t.conf:5: instances[0].kernel: instance \"c1\": kernel is for kind \"vm\" only",
+	    "instances[0].allow_restart: instance \"c1\": allow_restart is for kind \"vm\" only" } },
+	{ "DHCP on a network without a router",
+	  HOSTS "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dhcp = true; } );\n",
+	  { "t.conf:2: networks[0].dhcp: network \"n1\": DHCP is served from the router's namespace, and no router lists this network" } },
+	{ "DNS servers without DHCP",
+	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dns = [ \"10.1.0.53\" ]; } );\n" ROUTER,
+	  { "t.conf:3: networks[0].dns: network \"n1\": DNS servers are handed out by DHCP" } },
+	{ "DNS server not an address",
+	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dhcp = true; dns = [ \"ns1\" ]; } );\n" ROUTER,
+	  { "t.conf:3: networks[0].dns[0]: \"ns1\" is not an IPv4 address" } },
+
 	/* ---- MTU ---- */
 	{ "network MTU too large for a holding host's underlay",
 	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; mtu = 1500; } );\n"
@@ -672,6 +696,32 @@ static const char *macs(const struct vxc_mac *m)
 	return vxc_mac_str(m, buf[k++ % 4]);
 }
 
+/* The ABI 1.1 model: a VM's boot settings, a network's DHCP, DNS servers
+ * and its list of ports (every host's). */
+static void test_vm_dhcp_model(void)
+{
+	struct vxc_spec *s = load_ok(
+		HOSTS PROV
+		"networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dhcp = true;\n"
+		"  dns = [ \"10.1.0.53\", \"192.0.2.53\" ]; } );\n" ROUTER
+		"instances = ( { name = \"v1\"; kind = \"vm\"; host = \"h2\"; network = \"n1\"; address = \"10.1.0.5\";\n"
+		"  image = \"/b.qcow2\"; kernel = \"/k\"; initrd = \"/i\"; cmdline = \"console=ttyS0 a=\\\"b c\\\"\"; allow_restart = true; },\n"
+		"  " INST("c1", "h1", "10.1.0.6") " );\n",
+		"a VM with boot settings on a DHCP network");
+	const struct vxc_instance *v = s ? &s->instances[0] : NULL;
+	const struct vxc_network *n = s ? &s->networks[0] : NULL;
+
+	ok(v && !strcmp(v->kernel, "/k") && !strcmp(v->initrd, "/i") && v->allow_restart &&
+	   !strcmp(v->cmdline, "console=ttyS0 a=\"b c\"") && !strcmp(v->image, "/b.qcow2"),
+	   "the VM's kernel, initrd, cmdline, image and allow_restart reach the model");
+	ok(s && !s->instances[1].kernel && !s->instances[1].allow_restart,
+	   "a container has none");
+	ok(n && n->dhcp && n->n_dns == 2 && !strcmp(ip(n->dns[1]), "192.0.2.53"),
+	   "the network's dhcp and DNS servers reach the model");
+	ok(n && n->n_ports == 3, "the network lists its three ports (router, VM, container)");
+	vxc_spec_free(s);
+}
+
 static void test_seed_model(void)
 {
 	struct vxc_spec *s;
@@ -787,6 +837,7 @@ int main(void)
 	test_overlap_allowed();
 	test_defaults();
 	test_environment();
+	test_vm_dhcp_model();
 	test_seed_model();
 	test_two_tenants();
 	return tap_done();

@@ -128,6 +128,14 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags);
 int lbr_port_attach(void *priv, const struct vxc_network *net, const char *ifname, unsigned mtu,
 		    unsigned flags);
 int lbr_list(void *priv, vxc_owned_cb cb, void *arg);
+
+/* dhcp.c: the dnsmasq of every attached network with dhcp = true runs in
+ * router r's namespace nsfd (-1: only planned), and no other of r's. */
+int lbr_dhcp_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
+/* Stops every dnsmasq of router (its files go too). */
+int lbr_dhcp_remove(struct lbr *p, const char *router, unsigned flags);
+/* cb for each router with a DHCP record (duplicates possible). */
+int lbr_dhcp_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);
 int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags);
 
 /* The MTU of a tenant network (the spec fills it in; 1450 when it did not). */

@@ -117,6 +117,20 @@ static int list_records(struct lbr *p, struct seen *s)
 	return err > 0 ? seen_add(s, VXC_KIND_PROVIDER, "provider", NULL) : err;
 }
 
+/* A DHCP record whose namespace is gone (a crash, a hand deletion) still
+ * names a router whose removal stops its dnsmasq. */
+static void list_dhcp(void *arg, const char *router)
+{
+	struct ns_arg *a = arg;
+	char ns[VXC_NETNS_NAMSIZ];
+	int err;
+
+	snprintf(ns, sizeof(ns), ROUTER_NS_PREFIX "%s", router);
+	err = seen_add(a->s, VXC_KIND_ROUTER, router, ns);
+	if (err && !a->err)
+		a->err = err;
+}
+
 int lbr_list(void *priv, vxc_owned_cb cb, void *arg)
 {
 	struct lbr *p = priv;
@@ -135,6 +149,10 @@ int lbr_list(void *priv, vxc_owned_cb cb, void *arg)
 		else
 			err = na.err;
 	}
+	if (!err)
+		err = lbr_dhcp_list(p, list_dhcp, &na);
+	if (!err)
+		err = na.err;
 	if (!err)
 		for (i = 0; i < s.n; i++)
 			cb(arg, &s.v[i]);
@@ -255,7 +273,10 @@ int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 	r.who = who;
 	if (obj->kind == VXC_KIND_PROVIDER)
 		return remove_provider(p, &r);
-	err = lbr_links_foreach(p, p->sk, rm_link, &r);
+	/* dnsmasq first: it would keep the namespace alive */
+	err = obj->kind == VXC_KIND_ROUTER ? lbr_dhcp_remove(p, obj->name, flags) : 0;
+	if (!err)
+		err = lbr_links_foreach(p, p->sk, rm_link, &r);
 	if (!err && obj->kind == VXC_KIND_ROUTER)
 		err = remove_router_ns(p, obj, who, flags);
 	return err;

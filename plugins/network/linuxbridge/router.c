@@ -197,6 +197,8 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		err = ensure_port(p, r, inp, r->ports[i], flags);
 	if (!err)
 		err = ensure_forwarding(p, r, inp, flags);
+	if (!err)
+		err = lbr_dhcp_ensure(p, r, inp ? inp->fd : -1, flags);
 	inside_close(&in);
 	return err;
 }
