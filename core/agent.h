@@ -39,6 +39,7 @@ enum agent_obj_state {
 #define AGENT_RETRY_MAX_MS 30000
 #define AGENT_DEBOUNCE_MS 5 /* events of one burst make one pass */
 #define AGENT_SPEC_SETTLE_MS 20
+#define AGENT_FLAP_MS 1000 /* repaired again sooner: the next repair is held back */
 
 /* One object the plan wants on this host, and what the agent knows of it. */
 struct agent_obj {
@@ -52,6 +53,9 @@ struct agent_obj {
 	int dirty;         /* in the next pass's scope */
 	char *dirty_cause; /* the first event that made it dirty */
 	unsigned echo_pass; /* changed by this pass: its own events are echoes */
+	int64_t last_repair_ms;
+	unsigned flaps;     /* repaired again within AGENT_FLAP_MS, in a row */
+	int64_t hold_ms;    /* a flapping object's next repair waits until then */
 };
 
 /* A watched event source; epoll's data.ptr points at it. */
@@ -130,6 +134,8 @@ struct agent {
 	size_t n_ns;
 	struct agent_src **procs;
 	size_t n_procs;
+	struct agent_spawned { pid_t pid; ino_t ns_ino; } *spawned; /* by the last pass */
+	size_t n_spawned;
 	int stop;
 };
 
@@ -155,6 +161,8 @@ void agent_schedule(struct agent *a, int64_t at_ms);
 void agent_objs_retry_due(struct agent *a, int64_t now);
 void agent_obj_failed(struct agent *a, struct agent_obj *o, const char *error);
 void agent_obj_succeeded(struct agent *a, struct agent_obj *o);
+void agent_obj_repaired(struct agent *a, struct agent_obj *o);
+int agent_obj_ready(const struct agent_obj *o, int64_t now);
 const char *agent_cause_name(enum agent_cause c);
 
 /* agent_pass.c: one pass under the host lock */
@@ -182,6 +190,7 @@ void agent_inotify_fini(struct agent *a);
 
 /* agent_procs.c: the processes running in instance namespaces, by pidfd */
 void agent_procs_sync(struct agent *a);
+void agent_procs_spawned(void *arg, pid_t pid, int netns_fd);
 void agent_procs_exited(struct agent *a, struct agent_src *src);
 void agent_procs_fini(struct agent *a);
 

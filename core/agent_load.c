@@ -74,6 +74,10 @@ static struct vxc_engine *open_engine(struct agent *a, struct vxc_nodeconf *nc,
 		free(e);
 		return NULL;
 	}
+	for (size_t i = 0; i < e->n_drivers; i++) {
+		e->drivers[i]->ctx.on_spawn = agent_procs_spawned;
+		e->drivers[i]->ctx.on_spawn_arg = a;
+	}
 	return e;
 }
 

@@ -147,12 +147,21 @@ void agent_mark_full(struct agent *a, enum agent_cause cause, const char *why)
 	agent_schedule(a, agent_now_ms());
 }
 
-/* Failed objects whose retry is due join the next pass. */
+/* Marked, and not held back for flapping. */
+int agent_obj_ready(const struct agent_obj *o, int64_t now)
+{
+	return o->dirty && o->hold_ms <= now;
+}
+
+/* Failed objects whose retry is due join the next pass; held ones wake
+ * the loop when their hold ends. */
 void agent_objs_retry_due(struct agent *a, int64_t now)
 {
 	for (size_t i = 0; i < a->n_objs; i++) {
 		struct agent_obj *o = &a->objs[i];
 
+		if (o->dirty && o->hold_ms > now)
+			agent_schedule(a, o->hold_ms);
 		if (o->state != OBJ_RETRYING || o->dirty)
 			continue;
 		if (o->retry_at_ms <= now) {
@@ -194,6 +203,23 @@ void agent_obj_failed(struct agent *a, struct agent_obj *o, const char *error)
 	agent_log("error: %s %s: %s (try %u of %u; again in %lld ms)", vxc_kind_name(o->kind),
 		  o->name, o->error, o->failures, AGENT_RETRY_LIMIT,
 		  (long long)backoff_ms(o->failures));
+}
+
+/* An object that keeps breaking right after each repair (a command that
+ * exits at once, another tool fighting over a setting) is repaired at a
+ * slowing pace instead of in a busy loop. */
+void agent_obj_repaired(struct agent *a, struct agent_obj *o)
+{
+	int64_t now = agent_now_ms();
+
+	o->flaps = o->last_repair_ms && now - o->last_repair_ms < AGENT_FLAP_MS ? o->flaps + 1 : 0;
+	o->last_repair_ms = now;
+	o->hold_ms = o->flaps ? now + backoff_ms(o->flaps) : 0;
+	if (o->flaps)
+		agent_log("%s %s: repaired %u times in a row within %d ms each; the next repair "
+			  "waits %lld ms",
+			  vxc_kind_name(o->kind), o->name, o->flaps + 1, AGENT_FLAP_MS,
+			  (long long)backoff_ms(o->flaps));
 }
 
 void agent_obj_succeeded(struct agent *a, struct agent_obj *o)

@@ -21,6 +21,7 @@
 struct pass {
 	struct agent *a;
 	int full;
+	int64_t now;
 	enum agent_cause cause;
 	char *why;
 	unsigned objects, changes, failed;
@@ -67,7 +68,7 @@ static int wants(void *arg, enum vxc_kind kind, const char *name)
 	if (p->full)
 		return 1;
 	o = agent_obj_find(p->a, kind, name);
-	return o && o->dirty;
+	return o && agent_obj_ready(o, p->now);
 }
 
 /* Changes a pass made that no spec or node config change asked for. */
@@ -97,9 +98,10 @@ static void done(void *arg, enum vxc_kind kind, const char *name, int rc, const 
 	p->objects++;
 	if (n_changes) {
 		o->echo_pass = a->passes;
-		if (is_repair(p))
+		if (is_repair(p)) {
 			o->repairs += (unsigned)n_changes;
-		else
+			agent_obj_repaired(a, o);
+		} else
 			o->changes += (unsigned)n_changes;
 	}
 	if (rc < 0) {
@@ -111,13 +113,13 @@ static void done(void *arg, enum vxc_kind kind, const char *name, int rc, const 
 }
 
 /* What started a pass limited to marked objects: the first mark. */
-static char *scoped_why(const struct agent *a)
+static char *scoped_why(const struct agent *a, int64_t now)
 {
 	const char *first = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < a->n_objs; i++)
-		if (a->objs[i].dirty) {
+		if (agent_obj_ready(&a->objs[i], now)) {
 			if (!first)
 				first = a->objs[i].dirty_cause ? a->objs[i].dirty_cause : "drift";
 			n++;
@@ -175,13 +177,13 @@ static void full_failed(struct agent *a, const struct pass *p)
 
 static void run_pass(struct agent *a, int full)
 {
-	struct pass p = { .a = a, .full = full };
+	struct pass p = { .a = a, .full = full, .now = agent_now_ms() };
 	struct vxc_engine_scope scope = { wants, done, &p, !full };
 	int64_t t0 = now_us();
 	int r;
 
 	p.cause = full ? a->full_cause : CAUSE_DRIFT;
-	p.why = full ? vxc_xstrdup(a->full_why ? a->full_why : "full pass") : scoped_why(a);
+	p.why = full ? vxc_xstrdup(a->full_why ? a->full_why : "full pass") : scoped_why(a, p.now);
 	a->full_dirty = 0;
 	a->passes++;
 	vxc_changes_free(&a->changes);
@@ -202,10 +204,10 @@ static void run_pass(struct agent *a, int full)
 	free(p.why);
 }
 
-static int any_dirty(const struct agent *a)
+static int any_ready(const struct agent *a, int64_t now)
 {
 	for (size_t i = 0; i < a->n_objs; i++)
-		if (a->objs[i].dirty)
+		if (agent_obj_ready(&a->objs[i], now))
 			return 1;
 	return 0;
 }
@@ -256,8 +258,10 @@ void agent_run_due(struct agent *a)
 	if (!a->plan)
 		return; /* no good spec yet: nothing is touched */
 	agent_objs_retry_due(a, now);
-	if ((!a->full_dirty && !any_dirty(a)) || locked_pass(a, a->full_dirty) < 0)
+	if ((!a->full_dirty && !any_ready(a, now)) || locked_pass(a, a->full_dirty) < 0) {
+		agent_objs_retry_due(a, now); /* wakes up for held objects */
 		return;
+	}
 	agent_watch_sync(a);
 	agent_procs_sync(a);
 	/* What the pass itself changed comes back as events: read them now,

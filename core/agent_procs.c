@@ -36,13 +36,14 @@ static int watched(const struct agent *a, pid_t pid)
 	return 0;
 }
 
-static void watch_pid(struct agent *a, pid_t pid, const char *inst)
+/* 0, or -ESRCH when the process is gone already. */
+static int watch_pid(struct agent *a, pid_t pid, const char *inst)
 {
 	struct agent_src *s;
 	int fd = pidfd_open_(pid);
 
 	if (fd < 0)
-		return; /* gone meanwhile */
+		return -errno;
 	s = vxc_xcalloc(1, sizeof(*s));
 	s->type = SRC_PIDFD;
 	s->fd = fd;
@@ -52,10 +53,11 @@ static void watch_pid(struct agent *a, pid_t pid, const char *inst)
 		close(fd);
 		free(s->inst);
 		free(s);
-		return;
+		return 0;
 	}
 	a->procs = vxc_xrealloc(a->procs, (a->n_procs + 1) * sizeof(*a->procs));
 	a->procs[a->n_procs++] = s;
+	return 0;
 }
 
 /* The network namespace inode of every instance namespace that exists. */
@@ -83,6 +85,36 @@ static const char *owner_of(const struct ns_ino *v, size_t n, ino_t ino)
 	return NULL;
 }
 
+/* A driver started a process (ctx on_spawn): watched after the pass. */
+void agent_procs_spawned(void *arg, pid_t pid, int netns_fd)
+{
+	struct agent *a = arg;
+	struct stat st;
+
+	if (netns_fd < 0 || fstat(netns_fd, &st) < 0)
+		return;
+	a->spawned = vxc_xrealloc(a->spawned, (a->n_spawned + 1) * sizeof(*a->spawned));
+	a->spawned[a->n_spawned++] = (struct agent_spawned){ pid, st.st_ino };
+}
+
+/* A process that exited before the pass ended (a command failing at once)
+ * has no pidfd to wait on: its exit is an event already. */
+static void watch_spawned(struct agent *a, const struct ns_ino *v, size_t n)
+{
+	char why[64];
+
+	for (size_t i = 0; i < a->n_spawned; i++) {
+		const char *inst = owner_of(v, n, a->spawned[i].ns_ino);
+		pid_t pid = a->spawned[i].pid;
+
+		if (!inst || watched(a, pid) || watch_pid(a, pid, inst) == 0)
+			continue;
+		snprintf(why, sizeof(why), "process %d exited", (int)pid);
+		agent_mark(a, VXC_KIND_INSTANCE, inst, why);
+	}
+	a->n_spawned = 0;
+}
+
 /* After each pass: watch processes new in instance namespaces. */
 void agent_procs_sync(struct agent *a)
 {
@@ -92,10 +124,13 @@ void agent_procs_sync(struct agent *a)
 	size_t n;
 	DIR *d;
 
-	if (!a->plan || !a->plan->n_instances)
+	if (!a->plan || !a->plan->n_instances) {
+		a->n_spawned = 0;
 		return;
+	}
 	v = vxc_xcalloc(a->plan->n_instances, sizeof(*v));
 	n = instance_inodes(a, v);
+	watch_spawned(a, v, n);
 	d = n ? opendir("/proc") : NULL;
 	while (d && (de = readdir(d))) {
 		unsigned long long ino;
@@ -147,5 +182,7 @@ void agent_procs_fini(struct agent *a)
 	while (a->n_procs)
 		drop(a, a->n_procs - 1);
 	free(a->procs);
+	free(a->spawned);
 	a->procs = NULL;
+	a->spawned = NULL;
 }

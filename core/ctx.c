@@ -160,6 +160,15 @@ static const char *state_dir(vxc_ctx *ctx)
 	return ctx->state_dir;
 }
 
+static int spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid)
+{
+	int r = vxc_spawn(ctx, sp, pid);
+
+	if (r == 0 && ctx->on_spawn)
+		ctx->on_spawn(ctx->on_spawn_arg, *pid, sp->netns_fd);
+	return r;
+}
+
 static const struct vxc_services services = {
 	.size = sizeof(struct vxc_services),
 	.log = vxc_ctx_log,
@@ -178,7 +187,7 @@ static const struct vxc_services services = {
 	.netns_leave = vxc_netns_leave,
 	.veth_ensure = vxc_veth_ensure,
 	.link_delete = vxc_link_delete,
-	.spawn = vxc_spawn,
+	.spawn = spawn,
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
 };

@@ -23,6 +23,9 @@ struct vxc_ctx {
 	int log_level;
 	struct vxc_change_sink sink;
 	unsigned n_changes;           /* changes reported since last reset */
+	/* Told of every process the driver starts (the agent supervises it). */
+	void (*on_spawn)(void *arg, pid_t pid, int netns_fd);
+	void *on_spawn_arg;
 };
 
 /* Fills a context; strings are borrowed and must outlive it. */
