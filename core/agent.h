@@ -39,7 +39,7 @@ enum agent_obj_state {
 #define AGENT_RETRY_MAX_MS 30000
 #define AGENT_DEBOUNCE_MS 5 /* events of one burst make one pass */
 #define AGENT_SPEC_SETTLE_MS 20
-#define AGENT_FLAP_MS 1000 /* repaired again sooner: the next repair is held back */
+#define AGENT_FLAP_MS 1000 /* a third repair this soon after the last: the next waits */
 
 /* One object the plan wants on this host, and what the agent knows of it. */
 struct agent_obj {

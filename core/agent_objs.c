@@ -214,12 +214,13 @@ void agent_obj_repaired(struct agent *a, struct agent_obj *o)
 
 	o->flaps = o->last_repair_ms && now - o->last_repair_ms < AGENT_FLAP_MS ? o->flaps + 1 : 0;
 	o->last_repair_ms = now;
-	o->hold_ms = o->flaps ? now + backoff_ms(o->flaps) : 0;
-	if (o->flaps)
+	/* Twice in a row may be chance; three times is a fight. */
+	o->hold_ms = o->flaps >= 2 ? now + backoff_ms(o->flaps - 1) : 0;
+	if (o->hold_ms)
 		agent_log("%s %s: repaired %u times in a row within %d ms each; the next repair "
 			  "waits %lld ms",
 			  vxc_kind_name(o->kind), o->name, o->flaps + 1, AGENT_FLAP_MS,
-			  (long long)backoff_ms(o->flaps));
+			  (long long)backoff_ms(o->flaps - 1));
 }
 
 void agent_obj_succeeded(struct agent *a, struct agent_obj *o)
