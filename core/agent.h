@@ -6,6 +6,7 @@
 #ifndef VXC_AGENT_H
 #define VXC_AGENT_H
 
+#include <linux/netlink.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -75,6 +76,8 @@ struct agent_src {
 	ino_t ns_ino;       /* its nsfs inode, to notice a namespace made anew */
 	pid_t pid;          /* SRC_PIDFD */
 	char *inst;         /* SRC_PIDFD: the instance whose namespace it ran in */
+	struct link_seen { int ifindex; uint64_t sig; } *links; /* SRC_RTNL: see agent_links.c */
+	size_t n_links;
 };
 
 struct agent_opts {
@@ -180,6 +183,10 @@ void agent_watch_read(struct agent *a, struct agent_src *src);
 void agent_watch_drain(struct agent *a);
 void agent_watch_forget_ns(struct agent *a, const char *ns);
 void agent_watch_fini(struct agent *a);
+
+/* agent_links.c: 1 when a link message changes nothing vxcloud sets */
+int agent_link_unchanged(struct agent_src *src, const struct nlmsghdr *h);
+void agent_links_free(struct agent_src *src);
 
 /* agent_inotify.c: the spec file (rename-over-write included) and the
  * netns directory (a namespace deleted under vxcloud) */

@@ -118,6 +118,7 @@ static void drop_src(struct agent *a, size_t i)
 	struct agent_src *s = a->ns[i];
 
 	agent_unwatch(a, s);
+	agent_links_free(s);
 	free(s->ns);
 	free(s);
 	a->ns[i] = a->ns[--a->n_ns];
@@ -259,13 +260,13 @@ static void describe(const struct nlmsghdr *h, const char *ifname, char *buf, si
 	}
 }
 
-static void on_rtnl(struct agent *a, const struct agent_src *s, const struct nlmsghdr *h)
+static void on_rtnl(struct agent *a, struct agent_src *s, const struct nlmsghdr *h)
 {
 	char ifname[IF_NAMESIZE] = "?", why[128], full[200];
 	enum vxc_kind kind;
 	const char *name;
 
-	if (is_traffic(h))
+	if (is_traffic(h) || agent_link_unchanged(s, h))
 		return;
 	if (!s->ns[0]) {
 		if (!event_ifname(h, ifname) || !agent_link_owner(a, ifname, &kind, &name))
