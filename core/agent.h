@@ -102,6 +102,7 @@ struct agent {
 	/* what the status shows */
 	unsigned spec_generation;
 	char *spec_error;          /* the newest spec file is refused: why */
+	int64_t spec_load_us;      /* reading, validating and planning it took */
 	int64_t started_ms;
 	unsigned passes, total_changes, total_repairs, total_errors;
 	struct {
@@ -144,6 +145,7 @@ struct agent {
 
 /* agent_main.c */
 int64_t agent_now_ms(void);
+int64_t agent_now_us(void);
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int agent_watch_fd(struct agent *a, struct agent_src *src);
 void agent_unwatch(struct agent *a, struct agent_src *src);

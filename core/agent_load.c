@@ -146,6 +146,7 @@ int agent_load_spec(struct agent *a)
 {
 	struct vxc_spec *spec = NULL;
 	struct vxc_plan *plan = NULL;
+	int64_t t0 = agent_now_us();
 	struct vxc_diag d;
 	int r;
 
@@ -159,7 +160,9 @@ int agent_load_spec(struct agent *a)
 			 &d);
 	} else {
 		take_plan(a, spec, plan);
-		agent_log("spec %s: generation %u accepted", a->nc->spec, a->spec_generation);
+		a->spec_load_us = agent_now_us() - t0;
+		agent_log("spec %s: generation %u accepted (read, validated and planned in %.1f ms)",
+			  a->nc->spec, a->spec_generation, (double)a->spec_load_us / 1000.0);
 		agent_objs_rebuild(a);
 		agent_mark_full(a, a->spec_generation == 1 ? CAUSE_START : CAUSE_SPEC,
 				a->spec_generation == 1 ? "agent started" : "spec changed");

@@ -23,12 +23,17 @@
 
 #define DEFAULT_INTERVAL_S 60
 
-int64_t agent_now_ms(void)
+int64_t agent_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t agent_now_ms(void)
+{
+	return agent_now_us() / 1000;
 }
 
 void agent_log(const char *fmt, ...)

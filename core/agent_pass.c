@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -26,14 +25,6 @@ struct pass {
 	char *why;
 	unsigned objects, changes, failed;
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The CLI's lock (core/lock.c): an flock on <state_dir>/lock, held only
  * for the pass, so a `vxcloud apply` waits for at most one pass. */
@@ -137,7 +128,7 @@ static void record(struct agent *a, const struct pass *p, int r, int64_t t0)
 	free(a->last.why);
 	a->last.why = vxc_xstrdup(p->why);
 	a->last.at_ms = agent_now_ms();
-	a->last.duration_us = now_us() - t0;
+	a->last.duration_us = agent_now_us() - t0;
 	a->last.changes = (unsigned)a->changes.n;
 	a->last.objects = p->objects;
 	a->last.full = p->full;
@@ -179,7 +170,7 @@ static void run_pass(struct agent *a, int full)
 {
 	struct pass p = { .a = a, .full = full, .now = agent_now_ms() };
 	struct vxc_engine_scope scope = { wants, done, &p, !full };
-	int64_t t0 = now_us();
+	int64_t t0 = agent_now_us();
 	int r;
 
 	p.cause = full ? a->full_cause : CAUSE_DRIFT;

@@ -40,6 +40,8 @@ static void text_report(const struct agent *a, FILE *f)
 	fprintf(f, "agent: pid %ld, host %s, up %.1f s\n", (long)getpid(), a->nc->host,
 		(double)(now - a->started_ms) / 1000.0);
 	fprintf(f, "spec: %s, generation %u\n", a->spec_path, a->spec_generation);
+	fprintf(f, "spec read, validated and planned in %.1f ms\n",
+		(double)a->spec_load_us / 1000.0);
 	if (a->spec_error)
 		fprintf(f, "spec refused (the host keeps generation %u): %s\n",
 			a->spec_generation, a->spec_error);
@@ -80,7 +82,8 @@ static void json_report(const struct agent *a, FILE *f)
 	vxc_json_str(f, a->nc->host);
 	fprintf(f, ",\"in_sync\":%s,\"spec\":{\"path\":", in_sync(a) ? "true" : "false");
 	vxc_json_str(f, a->spec_path);
-	fprintf(f, ",\"generation\":%u,\"error\":", a->spec_generation);
+	fprintf(f, ",\"generation\":%u,\"load_us\":%lld,\"error\":", a->spec_generation,
+		(long long)a->spec_load_us);
 	json_str_or_null(f, a->spec_error);
 	fprintf(f, "},\"last_pass\":{\"number\":%u,\"cause\":\"%s\",\"why\":", a->passes,
 		agent_cause_name(a->last.cause));
