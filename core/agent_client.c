@@ -88,3 +88,13 @@ int vxc_agent_status(const char *state_dir, int json, FILE *out)
 	free(reply);
 	return code;
 }
+
+int vxc_agent_running(const char *state_dir)
+{
+	int fd = connect_agent(state_dir);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}

@@ -12,4 +12,7 @@
  * its own dry run), another -errno when one answered badly. */
 int vxc_agent_status(const char *state_dir, int json, FILE *out);
 
+/* 1 when an agent answers on the socket: it would undo a destroy. */
+int vxc_agent_running(const char *state_dir);
+
 #endif

@@ -89,9 +89,12 @@ static void on_event(struct agent *a, const struct inotify_event *ev)
 	if (!ev->len)
 		return;
 	if (ev->wd == a->spec_wd && !strcmp(ev->name, base_of(a->spec_path))) {
-		/* Let a writer finish: one load for a burst of events. */
+		/* A file renamed over the spec or closed after writing is whole:
+		 * read at once. Otherwise let the writer finish. */
 		a->spec_dirty = 1;
-		agent_schedule(a, agent_now_ms() + AGENT_SPEC_SETTLE_MS);
+		agent_schedule(a, agent_now_ms() + (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)
+							    ? 0
+							    : AGENT_SPEC_SETTLE_MS));
 	}
 	if (ev->wd == a->netns_wd && (ev->mask & NETNS_EVENTS))
 		on_netns_gone(a, ev->name);

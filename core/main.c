@@ -212,6 +212,15 @@ static int cmd_destroy(struct run *r)
 {
 	int rc;
 
+	/* The agent would build everything again right away. */
+	if (vxc_agent_running(r->nc.state_dir)) {
+		fprintf(stderr, "vxcloud: destroy: the agent vxcloudd runs on host %s (%s/agent.sock) "
+				"and would rebuild it; stop it first (systemctl stop vxcloudd); "
+				"nothing was changed\n",
+			r->nc.host, r->nc.state_dir);
+		return EXIT_LOCKED;
+	}
+
 	if ((rc = open_engine(r)) || (rc = take_lock(r)))
 		return rc;
 	r->changes.echo = 1;

@@ -60,7 +60,8 @@ $(instance "$x" "10.42.0.$i")"
 hosts = ( { name = "net"; tunnel = "10.41.0.1"; }, { name = "cmp"; tunnel = "10.41.0.2"; } );
 provider = { bridge = "br-prov"; uplink = "uplink"; cidr = "203.0.113.0/24";
   gateway = "203.0.113.1"; range = [ "203.0.113.10", "203.0.113.50" ]; };
-networks = ( { name = "blue"; vni = 41; cidr = "10.42.0.0/24"; gateway = "10.42.0.1"; mtu = 1400; } );
+networks = ( { name = "blue"; vni = 41; cidr = "10.42.0.0/24"; gateway = "10.42.0.1";
+  mtu = 1400; } );
 routers = ( { name = "r1"; host = "net"; external = "203.0.113.10"; networks = [ "blue" ];
   snat = true; } );
 instances = (
@@ -164,6 +165,9 @@ vxt_ok "vxcloud status is the agent's (pass, cause, repairs)" \
 	eval "status net | grep -q '^totals: passes [0-9]*, changes [0-9]*, repairs'"
 vxt_ok "status --json from the agent" \
 	eval "status cmp --json | grep -q '\"spec\":{\"path\":.*\"generation\":1'"
+before=$(vxt_snapshot cmp)
+vxt_fail "vxcloud destroy refuses while the agent runs" vxt_vxcloud cmp destroy
+vxt_is "and changes nothing" "$(vxt_snapshot cmp)" "$before"
 vxt_ok "a CLI apply waits for the lock and finds nothing to do" \
 	eval "vxt_vxcloud net apply | grep -q '^no changes'"
 
@@ -253,7 +257,8 @@ kill -HUP "${AGENT_PID[net]}"
 vxt_ok "SIGHUP with nat = iptables: the agent swaps the NAT driver" vxt_wait_until 300 eval \
 	'status net | grep -q "^nat  *r1  *iptables  *ok" && in_sync net'
 vxt_fail "the nftables table is gone" router_ns nft list table ip vxcloud
-vxt_ok "the iptables chains are there" eval "router_ns iptables-legacy-save -t nat | grep -q '^:vxc-pre'"
+vxt_ok "the iptables chains are there" \
+	eval "router_ns iptables-legacy-save -t nat | grep -q '^:vxc-pre'"
 vxt_is "the floating IP works through iptables" \
 	"$(who http://203.0.113.20:8080)" "web2 203.0.113.100"
 vxt_is "foreign objects were never touched" "$(foreign)" "$foreign_before"
@@ -274,7 +279,8 @@ spec web2 "${many[@]}"
 wait "$killer"
 vxt_is "kill -9 the agent on cmp during a pass" "$?" 0
 vxt_wait_until 50 eval '! kill -0 "${AGENT_PID[cmp]}" 2>/dev/null'
-vxt_diag "instance namespaces when the agent was killed: $(ls "$VXT_WORK/cmp/netns" | grep -c vxi-) of 8"
+vxt_diag "instance namespaces when the agent was killed:" \
+	"$(ls "$VXT_WORK/cmp/netns" | grep -c vxi-) of 8"
 start_agent cmp
 converged "a new agent converges cmp" cmp
 count_procs() { # HOST NS: processes in that namespace
@@ -329,7 +335,8 @@ vxt_ok "SIGTERM stops both agents" vxt_wait_until 100 eval \
 	'! kill -0 "${AGENT_PID[net]}" 2>/dev/null && ! kill -0 "${AGENT_PID[cmp]}" 2>/dev/null'
 vxt_is "SIGTERM leaves net as it was" "$(vxt_snapshot net)" "$before_net"
 vxt_is "SIGTERM leaves cmp as it was" "$(vxt_snapshot cmp)" "$before_cmp"
-vxt_ok "the processes keep running" kill -0 "$(awk '{ print $1 }' "$VXT_WORK/cmp/state/netns/web1.pid")"
+vxt_ok "the processes keep running" \
+	kill -0 "$(awk '{ print $1 }' "$VXT_WORK/cmp/state/netns/web1.pid")"
 vxt_ok "without an agent, status is the CLI's own dry run" \
 	eval "status cmp | grep -q '^host cmp matches the spec' && ! status cmp | grep -q '^totals'"
 vxt_is "foreign objects were never touched" "$(foreign)" "$foreign_before"
