@@ -17,7 +17,7 @@
 # converges without duplicates; SIGTERM leaves the host as it is.
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
 vxt_require_root
-vxt_require_cmd busybox curl nft iptables-legacy iptables-legacy-save
+vxt_require_cmd busybox curl nft iptables-legacy iptables-legacy-save flock timeout
 for so in nftables/nftables iptables/iptables; do
 	[ -f "${VXC_TOP_BUILDDIR:?}/plugins/nat/$so.so" ] ||
 		[ -f "$VXC_TOP_BUILDDIR/plugins/nat/${so%/*}/.libs/${so#*/}.so" ] || {
@@ -183,6 +183,25 @@ foreign_before=$(foreign)
 n=$(repairs cmp network blue)
 vxt_ns cmp bridge fdb del 00:00:00:00:00:00 dev vx-blue dst 10.41.0.1
 repaired "a deleted VXLAN fdb entry is put back" cmp network blue "$n" \
+	eval "vxt_ns cmp bridge fdb show dev vx-blue | grep -q '00:00:00:00:00:00 dst 10.41.0.1'"
+
+# The lock: while another run holds it, the agent does not touch the host.
+lines=$(wc -l <"$VXT_WORK/cmp/agent.log")
+# (sleep itself holds it, so ending that one PID releases it)
+vxt_bg bash -c 'exec 9>"$1" && flock 9 && exec sleep 60' lock "$VXT_WORK/cmp/state/lock"
+holder=$VXT_BG_PID
+vxt_wait_until 100 eval '! flock -n "$VXT_WORK/cmp/state/lock" true'
+n=$(repairs cmp network blue)
+vxt_ns cmp bridge fdb del 00:00:00:00:00:00 dev vx-blue dst 10.41.0.1
+lock_wait_logged() {
+	tail -n +"$((lines + 1))" "$VXT_WORK/cmp/agent.log" | grep -q 'the pass waits for it'
+}
+vxt_ok "drift while another run holds the lock: the agent waits" \
+	vxt_wait_until 100 lock_wait_logged
+vxt_fail "and has not repaired anything meanwhile" eval \
+	"vxt_ns cmp bridge fdb show dev vx-blue | grep -q '00:00:00:00:00:00 dst 10.41.0.1'"
+kill -TERM "$holder"
+repaired "the lock released, the drift is repaired" cmp network blue "$n" \
 	eval "vxt_ns cmp bridge fdb show dev vx-blue | grep -q '00:00:00:00:00:00 dst 10.41.0.1'"
 
 n=$(repairs cmp network blue)
