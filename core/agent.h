@@ -22,9 +22,7 @@ enum agent_cause {
 	CAUSE_START,
 	CAUSE_SPEC,
 	CAUSE_RELOAD,
-	CAUSE_DRIFT,
-	CAUSE_PROCESS,
-	CAUSE_RETRY,
+	CAUSE_DRIFT,    /* a scoped pass: an event, a process exit, a retry (see why) */
 	CAUSE_PERIODIC,
 };
 

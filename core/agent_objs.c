@@ -9,9 +9,8 @@
 #include "util.h"
 
 static const char *const cause_names[] = {
-	[CAUSE_NONE] = "none",       [CAUSE_START] = "start",  [CAUSE_SPEC] = "spec",
-	[CAUSE_RELOAD] = "reload",   [CAUSE_DRIFT] = "drift",  [CAUSE_PROCESS] = "process",
-	[CAUSE_RETRY] = "retry",     [CAUSE_PERIODIC] = "periodic",
+	[CAUSE_NONE] = "none",     [CAUSE_START] = "start", [CAUSE_SPEC] = "spec",
+	[CAUSE_RELOAD] = "reload", [CAUSE_DRIFT] = "drift", [CAUSE_PERIODIC] = "periodic",
 };
 
 const char *agent_cause_name(enum agent_cause c)

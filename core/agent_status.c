@@ -195,6 +195,7 @@ void agent_control_accept(struct agent *a)
 int agent_control_open(struct agent *a)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *tmp;
 	int fd, r;
 
 	a->sock_path = a->opt.socket ? vxc_xstrdup(a->opt.socket)
@@ -211,13 +212,26 @@ int agent_control_open(struct agent *a)
 		close(fd);
 		return -EADDRINUSE;
 	}
-	unlink(a->sock_path); /* left by an agent that was killed */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(a->sock_path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		r = -errno;
+	/* Made under a temporary name and renamed into place once it listens:
+	 * a client that finds the socket never finds it refusing (and falls
+	 * back to its own dry run while the agent starts). This also replaces
+	 * a socket left by an agent that was killed. */
+	tmp = vxc_xasprintf("%s.new", a->sock_path);
+	r = strlen(tmp) < sizeof(sa.sun_path) ? 0 : -ENAMETOOLONG;
+	if (r == 0) {
+		strcpy(sa.sun_path, tmp);
+		unlink(tmp);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0600) < 0 ||
+		    listen(fd, 16) < 0 || rename(tmp, a->sock_path) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		unlink(tmp);
+		free(tmp);
 		close(fd);
 		return r;
 	}
+	free(tmp);
 	a->ctl.type = SRC_CONTROL;
 	a->ctl.fd = fd;
 	return agent_watch_fd(a, &a->ctl);

@@ -89,8 +89,9 @@ status() { # HOST [--json]
 	vxt_vxcloud "$1" status "${@:2}"
 }
 
-in_sync() { # HOST
-	status "$1" >/dev/null 2>&1
+in_sync() { # HOST: its agent (not the CLI's own dry run) says it matches the spec
+	local out
+	out=$(status "$1" 2>/dev/null) && grep -q '^agent: pid' <<<"$out"
 }
 
 # repairs HOST KIND NAME: the agent's repair count for that object.
