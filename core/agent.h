@@ -125,7 +125,7 @@ struct agent {
 	int64_t due_ms;        /* 0: nothing due */
 	int64_t periodic_at_ms;
 	unsigned full_failures;
-	int lock_busy_logged;
+	int64_t lock_busy;      /* ms to the next try while another run holds the lock */
 	int in_echo;           /* reading the events of the pass just made */
 
 	/* sources */

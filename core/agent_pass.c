@@ -5,17 +5,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "agent.h"
+#include "lock.h"
 #include "util.h"
 
-#define LOCK_RETRY_MS 100
+#define LOCK_RETRY_MS 50
+#define LOCK_RETRY_MAX_MS 1000
 
 struct pass {
 	struct agent *a;
@@ -25,31 +24,6 @@ struct pass {
 	char *why;
 	unsigned objects, changes, failed;
 };
-
-/* The CLI's lock (core/lock.c): an flock on <state_dir>/lock, held only
- * for the pass, so a `vxcloud apply` waits for at most one pass. */
-static int try_lock(struct agent *a)
-{
-	char *path, pid[32];
-	int fd, n, r;
-
-	if ((r = vxc_mkdir_p(a->nc->state_dir, 0755)) < 0)
-		return r;
-	path = vxc_xasprintf("%s/lock", a->nc->state_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	free(path);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		(void)0; /* the PID is only a hint for the operator */
-	return fd;
-}
 
 static int wants(void *arg, enum vxc_kind kind, const char *name)
 {
@@ -203,26 +177,32 @@ static int any_ready(const struct agent *a, int64_t now)
 	return 0;
 }
 
+/* The CLI's lock (core/lock.c), held only for the pass, so a `vxcloud
+ * apply` waits for at most one pass. While another run holds it the pass
+ * waits, asking again at a slowing pace (the lock says so each time). */
 static int locked_pass(struct agent *a, int full)
 {
-	int fd = try_lock(a);
+	int fd = vxc_lock_acquire(a->nc->state_dir, 1);
 
 	if (fd == -EWOULDBLOCK) {
-		if (!a->lock_busy_logged)
-			agent_log("another vxcloud run holds %s/lock; the pass waits for it",
+		if (!a->lock_busy)
+			agent_log("another vxcloud run holds the lock of %s; the pass waits for it",
 				  a->nc->state_dir);
-		a->lock_busy_logged = 1;
-		agent_schedule(a, agent_now_ms() + LOCK_RETRY_MS);
+		a->lock_busy = a->lock_busy ? a->lock_busy * 2 : LOCK_RETRY_MS;
+		if (a->lock_busy > LOCK_RETRY_MAX_MS)
+			a->lock_busy = LOCK_RETRY_MAX_MS;
+		agent_schedule(a, agent_now_ms() + a->lock_busy);
 		return fd;
 	}
 	if (fd < 0) {
-		agent_log("error: cannot lock %s/lock: %s", a->nc->state_dir, strerror(-fd));
+		agent_log("error: cannot take the lock of %s: %s", a->nc->state_dir,
+			  strerror(-fd));
 		agent_schedule(a, agent_now_ms() + AGENT_RETRY_MAX_MS);
 		return fd;
 	}
-	a->lock_busy_logged = 0;
+	a->lock_busy = 0;
 	run_pass(a, full);
-	close(fd);
+	vxc_lock_release(fd);
 	return 0;
 }
 

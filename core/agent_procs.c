@@ -107,7 +107,7 @@ static void watch_spawned(struct agent *a, const struct ns_ino *v, size_t n)
 		const char *inst = owner_of(v, n, a->spawned[i].ns_ino);
 		pid_t pid = a->spawned[i].pid;
 
-		if (!inst || watched(a, pid) || watch_pid(a, pid, inst) == 0)
+		if (!inst || watched(a, pid) || watch_pid(a, pid, inst) != -ESRCH)
 			continue;
 		snprintf(why, sizeof(why), "process %d exited", (int)pid);
 		agent_mark(a, VXC_KIND_INSTANCE, inst, why);

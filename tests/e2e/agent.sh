@@ -188,10 +188,20 @@ repaired "a deleted VXLAN fdb entry is put back" cmp network blue "$n" \
 
 # The lock: while another run holds it, the agent does not touch the host.
 lines=$(wc -l <"$VXT_WORK/cmp/agent.log")
+# The lock file of a state directory: STATE_DIR/lock, or one in
+# /run/lock/vxcloud that names the directory (see vxcloud(8), FILES).
+lock_file() {
+	local f
+	for f in /run/lock/vxcloud/*.lock; do
+		[ -f "$f" ] && grep -qs " $1\$" "$f" && { echo "$f"; return; }
+	done
+	echo "$1/lock"
+}
+lock=$(lock_file "$VXT_WORK/cmp/state")
 # (sleep itself holds it, so ending that one PID releases it)
-vxt_bg bash -c 'exec 9>"$1" && flock 9 && exec sleep 60' lock "$VXT_WORK/cmp/state/lock"
+vxt_bg bash -c 'exec 9>>"$1" && flock 9 && exec sleep 60' lock "$lock"
 holder=$VXT_BG_PID
-vxt_wait_until 100 eval '! flock -n "$VXT_WORK/cmp/state/lock" true'
+vxt_wait_until 100 eval '! flock -n "$lock" true'
 n=$(repairs cmp network blue)
 vxt_ns cmp bridge fdb del 00:00:00:00:00:00 dev vx-blue dst 10.41.0.1
 lock_wait_logged() {
