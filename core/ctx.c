@@ -189,6 +189,25 @@ static const char *state_dir(vxc_ctx *ctx)
 	return ctx->state_dir;
 }
 
+static int spawn(vxc_ctx *ctx, const struct vxc_spawn *sp, pid_t *pid)
+{
+	int r = vxc_spawn(ctx, sp, pid);
+
+	if (r == 0 && ctx->on_spawn)
+		ctx->on_spawn(ctx->on_spawn_arg, *pid, sp->netns_fd);
+	return r;
+}
+
+static int spawn_recorded(vxc_ctx *ctx, const struct vxc_spawn *sp, const char *owner,
+			  vxc_proc_record_fn record, void *arg, pid_t *pid)
+{
+	int r = vxc_spawn_recorded(ctx, sp, owner, record, arg, pid);
+
+	if (r == 0 && ctx->on_spawn)
+		ctx->on_spawn(ctx->on_spawn_arg, *pid, sp->netns_fd);
+	return r;
+}
+
 static const struct vxc_services services = {
 	.size = sizeof(struct vxc_services),
 	.log = vxc_ctx_log,
@@ -207,10 +226,10 @@ static const struct vxc_services services = {
 	.netns_leave = vxc_netns_leave,
 	.veth_ensure = vxc_veth_ensure,
 	.link_delete = vxc_link_delete,
-	.spawn = vxc_spawn,
+	.spawn = spawn,
 	.proc_alive = vxc_proc_alive,
 	.proc_stop = vxc_proc_stop,
-	.spawn_recorded = vxc_spawn_recorded,
+	.spawn_recorded = spawn_recorded,
 	.proc_running = vxc_proc_running,
 	.proc_find = vxc_proc_find,
 	.proc_stop_exact = vxc_proc_stop_exact,

@@ -28,6 +28,9 @@ struct vxc_ctx {
 	unsigned n_changes;           /* changes reported since last reset */
 	struct nl_sock *host_nl;      /* the host namespace's netlink socket, made on
 				       * first use and kept for the run (vxc_nl_host) */
+	/* Told of every process the driver starts (the agent supervises it). */
+	void (*on_spawn)(void *arg, pid_t pid, int netns_fd);
+	void *on_spawn_arg;
 };
 
 /* Fills a context; strings are borrowed and must outlive it. */

@@ -654,19 +654,60 @@ static int removed_last(const struct vxc_plan *plan, const struct owned *o)
 	return plan && o->d->previous && o->d->desc->concern == VXC_CONCERN_NAT;
 }
 
+static int in_scope(const struct vxc_engine *e, enum vxc_kind kind, const char *name)
+{
+	return !e->scope || e->scope->wants(e->scope->arg, kind, name);
+}
+
+/* Under a scope: only the objects it wants, each one's outcome reported,
+ * a failure remembered in *arg without stopping the walk. */
+static int ensure_scoped(struct vxc_engine *e, const struct vxc_plan *p, enum vxc_kind kind,
+			 const char *name, size_t i, unsigned flags, void *arg)
+{
+	int *first = arg;
+	size_t before = e->changes->n;
+	int r;
+
+	if (!in_scope(e, kind, name))
+		return 0;
+	r = ensure_one(e, p, kind, name, i, flags, NULL);
+	e->scope->done(e->scope->arg, kind, name, r, r < 0 ? e->error : NULL,
+		       e->changes->n - before);
+	if (r < 0 && !*first)
+		*first = r;
+	return 0;
+}
+
+static int ensure_wanted(struct vxc_engine *e, const struct vxc_plan *plan, unsigned flags)
+{
+	int first = 0, r;
+
+	if (!e->scope)
+		return for_each_wanted(e, plan, flags, ensure_one, NULL);
+	r = for_each_wanted(e, plan, flags, ensure_scoped, &first);
+	return r < 0 ? r : first;
+}
+
+static int unwanted(struct vxc_engine *e, const struct vxc_plan *plan, const struct owned *o)
+{
+	return !in_plan(plan, o->kind, o->name, e, o->d) && in_scope(e, o->kind, o->name);
+}
+
 int vxc_engine_reconcile(struct vxc_engine *e, const struct vxc_plan *plan, unsigned flags)
 {
-	struct owned_list l;
-	int r = collect_owned(e, &l);
+	struct owned_list l = { 0 };
+	int r = 0;
 
+	if (plan && e->scope && e->scope->ensure_only)
+		return ensure_wanted(e, plan, flags);
+	r = collect_owned(e, &l);
 	for (size_t i = 0; r >= 0 && i < l.n; i++)
-		if (!in_plan(plan, l.v[i].kind, l.v[i].name, e, l.v[i].d) &&
-		    !removed_last(plan, &l.v[i]))
+		if (unwanted(e, plan, &l.v[i]) && !removed_last(plan, &l.v[i]))
 			r = remove_owned(e, &l.v[i], flags);
 	if (r >= 0 && plan)
-		r = for_each_wanted(e, plan, flags, ensure_one, NULL);
+		r = ensure_wanted(e, plan, flags);
 	for (size_t i = 0; r >= 0 && i < l.n; i++)
-		if (removed_last(plan, &l.v[i]))
+		if (unwanted(e, plan, &l.v[i]) && removed_last(plan, &l.v[i]))
 			r = remove_owned(e, &l.v[i], flags);
 	owned_free(&l);
 	return r < 0 ? r : 0;

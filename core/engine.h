@@ -18,6 +18,18 @@ struct vxc_driver {
 	int previous; /* served a role in the last apply, replaced since */
 };
 
+/* What a long-running agent asks of a pass (core/agent*.c): which objects to
+ * visit, and what came of each. Without a scope (the CLI) every object is
+ * visited and the walk stops at the first failure; with one, a failed
+ * object is reported to done() and the walk goes on to the next. */
+struct vxc_engine_scope {
+	int (*wants)(void *arg, enum vxc_kind kind, const char *name); /* 0: skip it */
+	void (*done)(void *arg, enum vxc_kind kind, const char *name, int rc, const char *error,
+		     size_t n_changes);
+	void *arg;
+	int ensure_only; /* a pass on drift: no list of owned objects, no removals */
+};
+
 struct vxc_engine {
 	const struct vxc_nodeconf *nc;
 	struct vxc_registry reg;
@@ -27,6 +39,7 @@ struct vxc_engine {
 	struct vxc_changes *changes;             /* where reports go */
 	struct vxc_changes *notes;               /* where notes go (status), or NULL */
 	char *error;                             /* the failed operation */
+	const struct vxc_engine_scope *scope;    /* NULL: the whole host */
 };
 
 /* Loads and opens the configured drivers (and those they replaced since the

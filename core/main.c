@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_client.h"
 #include "engine.h"
 #include "json.h"
 #include "lock.h"
@@ -212,6 +213,15 @@ static int cmd_destroy(struct run *r)
 {
 	int rc;
 
+	/* The agent would build everything again right away. */
+	if (vxc_agent_running(r->nc.state_dir)) {
+		fprintf(stderr, "vxcloud: destroy: the agent vxcloudd runs on host %s (%s/agent.sock) "
+				"and would rebuild it; stop it first (systemctl stop vxcloudd); "
+				"nothing was changed\n",
+			r->nc.host, r->nc.state_dir);
+		return EXIT_LOCKED;
+	}
+
 	if ((rc = open_engine(r)) || (rc = take_lock(r)))
 		return rc;
 	r->changes.echo = 1;
@@ -262,6 +272,15 @@ static int cmd_status(struct run *r)
 	struct vxc_status st;
 	int rc, in_sync = 1;
 
+	/* A running agent knows more (repairs, errors, the last pass) and
+	 * answers without touching the host; asked only about its own spec. */
+	rc = r->opt.spec ? -ENOENT : vxc_agent_status(r->nc.state_dir, r->opt.json, stdout);
+	if (rc != -ENOENT) {
+		if (rc >= 0)
+			return rc;
+		fprintf(stderr, "vxcloud: the agent on %s/agent.sock did not answer: %s; "
+				"checking the host here\n", r->nc.state_dir, strerror(-rc));
+	}
 	if ((rc = open_engine(r)) || (rc = load_plan(r)) || (rc = take_lock(r)))
 		return rc;
 	if (vxc_engine_status(&r->engine, r->plan, &st) < 0) {
