@@ -166,6 +166,12 @@ up() {
 	vxt_add_host compute1 10.0.0.1/24
 	vxt_add_host compute2 10.0.0.2/24
 	vxt_add_client 200.160.0.100/24 200.160.0.1/24
+	if [ "$container" = docker ] && [ -n "$(vxd_cgroups_ro)" ]; then
+		echo "demo.sh: no container can start here (cgroup filesystem $(vxd_cgroups_ro)" \
+			"is read-only: is this machine itself a container?); web1 and web2 run" \
+			"with the netns driver instead"
+		container=netns
+	fi
 	if [ "$container" = docker ]; then
 		start_dockerd
 	else

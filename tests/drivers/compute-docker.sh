@@ -25,6 +25,7 @@ set -u
 vxt_require_root
 ENGINE=${VXD_ENGINE:-dockerd}
 vxt_require_cmd "$ENGINE" curl busybox tar
+vxd_require_cgroups
 [ -f "$VXT_BUILDDIR/plugins/compute/docker/.libs/docker.so" ] || {
 	echo "1..0 # SKIP compute/docker not built (libcurl or jansson missing)"
 	exit 77

@@ -14,6 +14,7 @@ set -u
 vxt_require_root
 ENGINE=${VXD_ENGINE:-dockerd}
 vxt_require_cmd "$ENGINE" curl busybox tar
+vxd_require_cgroups
 NAT=
 for n in nftables iptables; do
 	if [ -f "$VXT_BUILDDIR/plugins/nat/$n/.libs/$n.so" ]; then
