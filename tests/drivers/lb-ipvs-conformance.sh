@@ -65,8 +65,9 @@ lb = "ipvs";
 CONF
 
 # spec W1 W2 [UDP]: the cloud with member weights W1, W2; a udp listener when UDP=1.
-spec() {
-	udp=""
+spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false]]
+	udp="" off=""
+	[ "${4:-0}" = 1 ] && off=" enabled = false;"
 	[ "${3:-0}" = 1 ] && udp=",
       { protocol = \"udp\"; port = 53; algorithm = \"rr\";
         members = ( { address = \"192.168.100.6\"; port = 53; },
@@ -90,7 +91,7 @@ load_balancers = (
     listeners = (
       { protocol = "tcp"; port = 80; algorithm = "roundrobin";
         members = ( { address = "192.168.100.6"; port = 9898; weight = $1; },
-                    { address = "192.168.100.7"; port = 9898; weight = $2; } ); }$udp
+                    { address = "192.168.100.7"; port = 9898; weight = $2;$off } ); }$udp
     );
   }
 );
@@ -222,6 +223,13 @@ if [ "$n1" = 4 ] && [ "$n2" = 0 ]; then ok "a drained member gets no new request
 	not_ok "a drained member gets no new requests" "web1 $n1, web2 $n2"; fi
 T=$(ipvs_table)
 check "the drained member is still a destination" has "-> C0A86407:26AA "
+
+# ---- enabled = false: drained as at weight 0 ---------------------------
+spec 3 1 1 1
+out=$(vx apply 2>&1)
+pass_if "weight 1 with enabled = false changes nothing over weight 0" "$out" says "no changes"
+w=$(weight_of C0A86407:26AA)
+pass_if "IPVS holds the disabled member at weight 0" "weight $w" [ "$w" = 0 ]
 
 # ---- listener removal -----------------------------------------------
 spec 3 0 0

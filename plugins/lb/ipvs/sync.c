@@ -62,13 +62,18 @@ static int fail(struct ipvs_drv *d, const char *lb, int r, const char *what,
 }
 
 /* One member as a destination: full NAT (masquerading) at its weight;
- * weight 0 drains it, IPVS then keeps its connections but sends no new. */
-static void want_dest(const struct vxc_lb_member *m, struct ipvs_dest *dst)
+ * weight 0 drains it, IPVS then keeps its connections but sends no new.
+ * A member the spec says `enabled = false` (ABI 1.3) is drained the same. */
+static void want_dest(const struct vxc_lb_listener *l, size_t i, struct ipvs_dest *dst)
 {
+	const struct vxc_lb_member *m = &l->members[i];
+	const struct vxc_lb_listener_ext *x = l->ext;
+	int enabled = !x || x->size < sizeof(*x) || !x->member_enabled || x->member_enabled[i];
+
 	memset(dst, 0, sizeof(*dst));
 	dst->addr = m->addr;
 	dst->port = m->port;
-	dst->weight = m->weight;
+	dst->weight = enabled ? m->weight : 0;
 	dst->fwd = IP_VS_CONN_F_MASQ;
 }
 
@@ -140,7 +145,7 @@ static int sync_dests(struct ipvs_drv *d, struct ipvs_nl *nl, const char *lb,
 		return fail(d, lb, r, "list destinations of", s);
 	r = drop_extra_dests(d, nl, lb, s, l, have, n_have, flags);
 	for (size_t i = 0; r == 0 && i < l->n_members; i++) {
-		want_dest(&l->members[i], &want);
+		want_dest(l, i, &want);
 		r = sync_dest(d, nl, lb, s, &want, find_dest(have, n_have, &want), flags);
 	}
 	free(have);
