@@ -239,6 +239,7 @@ void agent_run_due(struct agent *a)
 	 * so they are told apart from drift (agent_mark). */
 	a->in_echo = 1;
 	agent_watch_drain(a);
+	agent_engines_drain(a);
 	a->in_echo = 0;
 	agent_objs_retry_due(a, agent_now_ms());
 }

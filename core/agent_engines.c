@@ -1,0 +1,170 @@
+/* What compute engines report: a driver with events_open (ABI 1.6; the
+ * docker driver streams Docker's events) hands the agent a descriptor to
+ * poll, and names the instance each event concerns. A container restarted
+ * by its engine comes back in a new network namespace without its NIC; the
+ * event makes a pass for that instance at once instead of at the periodic
+ * pass. A stream that ends (the engine stopped or restarted) is opened
+ * again at a slowing pace; events may have been missed meanwhile, so every
+ * instance of that driver is checked once it is back. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vxcloud/compute.h>
+
+#include "agent.h"
+#include "util.h"
+
+#define REOPEN_FIRST_MS 100
+#define REOPEN_MAX_MS 5000
+
+static const struct vxc_compute_ops *events_ops(const struct vxc_driver *drv)
+{
+	const struct vxc_compute_ops *ops = drv->desc->ops;
+
+	if (drv->desc->concern != VXC_CONCERN_COMPUTE ||
+	    ops->size < offsetof(struct vxc_compute_ops, events_read) + sizeof(void *))
+		return NULL;
+	return ops->events_open && ops->events_read ? ops : NULL;
+}
+
+static struct agent_src *find(const struct agent *a, const struct vxc_driver *drv)
+{
+	for (size_t i = 0; i < a->n_engines; i++)
+		if (a->engines[i]->drv == drv)
+			return a->engines[i];
+	return NULL;
+}
+
+static void add(struct agent *a, struct vxc_driver *drv)
+{
+	struct agent_src *s = vxc_xcalloc(1, sizeof(*s));
+
+	s->type = SRC_ENGINE;
+	s->fd = -1;
+	s->drv = drv;
+	a->engines = vxc_xrealloc(a->engines, (a->n_engines + 1) * sizeof(*a->engines));
+	a->engines[a->n_engines++] = s;
+}
+
+/* Every instance the driver serves: after a gap in its events. */
+static void mark_all(struct agent *a, const struct vxc_driver *drv, const char *why)
+{
+	for (size_t i = 0; a->plan && i < a->plan->n_instances; i++) {
+		const struct vxc_instance *in = a->plan->instances[i];
+		enum vxc_role role = in->kind == VXC_INSTANCE_VM ? VXC_ROLE_VM : VXC_ROLE_CONTAINER;
+
+		if (a->engine->role[role] == drv)
+			agent_mark(a, VXC_KIND_INSTANCE, in->name, why);
+	}
+}
+
+static void lost(struct agent_src *s, int64_t now)
+{
+	s->reopen_ms = s->reopen_ms ? s->reopen_ms * 2 : REOPEN_FIRST_MS;
+	if (s->reopen_ms > REOPEN_MAX_MS)
+		s->reopen_ms = REOPEN_MAX_MS;
+	s->retry_at_ms = now + s->reopen_ms;
+	s->lost = 1;
+}
+
+static void open_stream(struct agent *a, struct agent_src *s, int64_t now)
+{
+	const char *name = s->drv->desc->name;
+	char why[128];
+	int fd;
+
+	vxc_ctx_reset(&s->drv->ctx);
+	fd = events_ops(s->drv)->events_open(s->drv->priv);
+	if (fd < 0) {
+		if (!s->lost)
+			agent_log("error: %s: cannot follow the engine's events: %s; trying again "
+				  "at a slowing pace", name,
+				  s->drv->ctx.errmsg ? s->drv->ctx.errmsg : strerror(-fd));
+		lost(s, now);
+		agent_schedule(a, s->retry_at_ms);
+		return;
+	}
+	s->fd = fd;
+	if (agent_watch_fd(a, s) < 0) {
+		agent_unwatch(a, s);
+		lost(s, now);
+		agent_schedule(a, s->retry_at_ms);
+		return;
+	}
+	s->reopen_ms = 0;
+	if (s->lost) {
+		agent_log("%s: following the engine's events again", name);
+		snprintf(why, sizeof(why), "%s: events may have been missed", name);
+		mark_all(a, s->drv, why);
+	} else if (a->opt.verbose) {
+		agent_log("%s: following the engine's events", name);
+	}
+	s->lost = 0;
+}
+
+/* Called on every turn of the loop: a stream for each compute driver that
+ * offers one, (re)opened when due. Cheap when nothing is due. */
+void agent_engines_sync(struct agent *a)
+{
+	int64_t now = agent_now_ms();
+
+	if (!a->plan || !a->engine)
+		return;
+	for (int r = 0; r < VXC_ROLE_COUNT; r++) {
+		struct vxc_driver *drv = a->engine->role[r];
+
+		if (drv && events_ops(drv) && !find(a, drv))
+			add(a, drv);
+	}
+	for (size_t i = 0; i < a->n_engines; i++) {
+		struct agent_src *s = a->engines[i];
+
+		if (s->fd < 0 && s->retry_at_ms <= now)
+			open_stream(a, s, now);
+		else if (s->fd < 0)
+			agent_schedule(a, s->retry_at_ms);
+	}
+}
+
+static void on_event(void *arg, const char *instance, const char *what)
+{
+	agent_mark(arg, VXC_KIND_INSTANCE, instance, what);
+}
+
+void agent_engines_read(struct agent *a, struct agent_src *s)
+{
+	int r;
+
+	if (s->fd < 0)
+		return;
+	vxc_ctx_reset(&s->drv->ctx);
+	r = events_ops(s->drv)->events_read(s->drv->priv, s->fd, on_event, a);
+	if (r == 0)
+		return;
+	agent_log("%s: the engine's event stream ended (%s); opening it again",
+		  s->drv->desc->name, s->drv->ctx.errmsg ? s->drv->ctx.errmsg : strerror(-r));
+	agent_unwatch(a, s);
+	lost(s, agent_now_ms());
+	agent_schedule(a, s->retry_at_ms);
+}
+
+void agent_engines_drain(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_engines; i++)
+		agent_engines_read(a, a->engines[i]);
+}
+
+/* Before the drivers close (SIGHUP swaps them, or the agent stops). */
+void agent_engines_fini(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_engines; i++) {
+		agent_unwatch(a, a->engines[i]);
+		free(a->engines[i]);
+	}
+	free(a->engines);
+	a->engines = NULL;
+	a->n_engines = 0;
+}
