@@ -131,7 +131,13 @@ void agent_engines_sync(struct agent *a)
 
 static void on_event(void *arg, const char *instance, const char *what)
 {
-	agent_mark(arg, VXC_KIND_INSTANCE, instance, what);
+	struct agent *a = arg;
+
+	/* Logged even when the instance is marked already (a restart also
+	 * deletes its NIC's host end: a netlink event often comes first). */
+	if (a->opt.verbose)
+		agent_log("instance %s: engine event: %s", instance, what);
+	agent_mark(a, VXC_KIND_INSTANCE, instance, what);
 }
 
 void agent_engines_read(struct agent *a, struct agent_src *s)
