@@ -10,7 +10,8 @@
 # by the engine's event, and web2 reaches it over HTTP again; `vxcloud
 # status` shows the repair and its cause; a dockerd restart (the stream
 # ends, the containers come back under their restart policy) is followed by
-# a new stream and every container re-plugged. Prints the time from the
+# a new stream and every container re-plugged; events of another host's
+# container and of one vxcloud does not own are filtered out. Prints the time from the
 # restart call to web1 answering again.
 set -u
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
@@ -85,6 +86,22 @@ vxt_ok "web1 reaches web2 over HTTP" vxt_wait_until 150 web2_answers
 vxt_ok "the agent follows the docker driver's events" \
 	vxt_wait_until 100 eval "log | grep -q 'docker: following the engine.s events'"
 
+# Containers that are not this host's: one labelled for another host (same
+# instance name), one without labels. Their events must not reach the agent.
+foreign() { # NAME LABELS_JSON
+	vxd_api POST "/containers/create?name=$1" -H 'Content-Type: application/json' -d \
+		"{\"Image\":\"busybox\",\"Cmd\":[\"sleep\",\"600\"],\"Labels\":$2,
+		  \"HostConfig\":{\"NetworkMode\":\"none\",\"Init\":true}}" >/dev/null &&
+		vxd_api POST "/containers/$1/start" -o /dev/null -w '%{http_code}' | grep -q 204
+}
+vxt_ok "a container of another host (same instance name) runs" foreign elsewhere-web1 \
+	'{"vxcloud.owner":"vxcloud","vxcloud.instance":"web1","vxcloud.host":"elsewhere"}'
+vxt_ok "a container vxcloud does not own runs" foreign plain '{}'
+for c in elsewhere-web1 plain; do
+	vxt_is "$c restarted through the API" \
+		"$(vxd_api POST "/containers/$c/restart?t=1" -o /dev/null -w '%{http_code}')" 204
+done
+
 # ---- a restart through the Engine API -----------------------------------
 n=$(repairs instance web1)
 lines=$(log | wc -l)
@@ -114,6 +131,8 @@ vxt_ok "the agent got the engine's start event for web1" \
 # The restart also deletes the NIC's host end (the old namespace goes):
 # that netlink event and the engine's event mark the same object; either
 # may come first, and the pass checks web1 alone.
+vxt_ok "no event of the foreign containers reached the agent (they came first)" \
+	eval "! log | grep -E 'engine event: .*(elsewhere-web1|plain)'"
 vxt_ok "a pass for web1 alone repaired it, not a full pass" eval \
 	"log | tail -n +$((lines + 1)) | grep -E '^vxcloudd: pass [0-9]+ \(drift: .*\): 1 object checked, [1-9]'"
 vxt_ok "no full pass ran since (the periodic one is 600 s away)" eval \
@@ -139,6 +158,8 @@ stop_agent
 vxt_ok "after SIGTERM both containers still run" eval \
 	'[ "$(vxd_api GET "/containers/json?filters=%7B%22label%22%3A%5B%22vxcloud.owner%3Dvxcloud%22%5D%7D" | grep -o "\"Id\"" | wc -l)" = 2 ]'
 vxt_ok "vxcloud destroy" vxt_vxcloud cmp destroy
-vxt_is "no container is left" "$(vxd_api GET '/containers/json?all=1' | grep -c '"Id"')" 0
+vxt_is "no container of this host is left; the foreign ones run on" \
+	"$(vxd_api GET '/containers/json?all=1' | grep -oE '"Names":\["/[^"]*' | cut -d/ -f2 |
+		sort | tr '\n' ' ')" "elsewhere-web1 plain "
 [ "$VXT_FAILED" = 0 ] || log | tail -n 60 | sed 's/^/# agent: /'
 vxt_done
