@@ -49,16 +49,34 @@ static void add(struct agent *a, struct vxc_driver *drv)
 	a->engines[a->n_engines++] = s;
 }
 
+static const struct vxc_driver *driver_of(const struct agent *a, const struct vxc_instance *in)
+{
+	return a->engine->role[in->kind == VXC_INSTANCE_VM ? VXC_ROLE_VM : VXC_ROLE_CONTAINER];
+}
+
+/* A stream is kept only while the plan has an instance for its driver:
+ * an engine that serves nothing here need not even run. */
+static int serves_any(const struct agent *a, const struct vxc_driver *drv)
+{
+	for (size_t i = 0; a->plan && i < a->plan->n_instances; i++)
+		if (driver_of(a, a->plan->instances[i]) == drv)
+			return 1;
+	return 0;
+}
+
+static void drop(struct agent *a, size_t i)
+{
+	agent_unwatch(a, a->engines[i]);
+	free(a->engines[i]);
+	a->engines[i] = a->engines[--a->n_engines];
+}
+
 /* Every instance the driver serves: after a gap in its events. */
 static void mark_all(struct agent *a, const struct vxc_driver *drv, const char *why)
 {
-	for (size_t i = 0; a->plan && i < a->plan->n_instances; i++) {
-		const struct vxc_instance *in = a->plan->instances[i];
-		enum vxc_role role = in->kind == VXC_INSTANCE_VM ? VXC_ROLE_VM : VXC_ROLE_CONTAINER;
-
-		if (a->engine->role[role] == drv)
-			agent_mark(a, VXC_KIND_INSTANCE, in->name, why);
-	}
+	for (size_t i = 0; a->plan && i < a->plan->n_instances; i++)
+		if (driver_of(a, a->plan->instances[i]) == drv)
+			agent_mark(a, VXC_KIND_INSTANCE, a->plan->instances[i]->name, why);
 }
 
 static void lost(struct agent_src *s, int64_t now)
@@ -106,17 +124,21 @@ static void open_stream(struct agent *a, struct agent_src *s, int64_t now)
 }
 
 /* Called on every turn of the loop: a stream for each compute driver that
- * offers one, (re)opened when due. Cheap when nothing is due. */
+ * offers one and serves an instance of the plan, (re)opened when due.
+ * Cheap when nothing is due. */
 void agent_engines_sync(struct agent *a)
 {
 	int64_t now = agent_now_ms();
 
 	if (!a->plan || !a->engine)
 		return;
+	for (size_t i = a->n_engines; i-- > 0;)
+		if (!serves_any(a, a->engines[i]->drv))
+			drop(a, i);
 	for (int r = 0; r < VXC_ROLE_COUNT; r++) {
 		struct vxc_driver *drv = a->engine->role[r];
 
-		if (drv && events_ops(drv) && !find(a, drv))
+		if (drv && events_ops(drv) && !find(a, drv) && serves_any(a, drv))
 			add(a, drv);
 	}
 	for (size_t i = 0; i < a->n_engines; i++) {
@@ -166,10 +188,8 @@ void agent_engines_drain(struct agent *a)
 /* Before the drivers close (SIGHUP swaps them, or the agent stops). */
 void agent_engines_fini(struct agent *a)
 {
-	for (size_t i = 0; i < a->n_engines; i++) {
-		agent_unwatch(a, a->engines[i]);
-		free(a->engines[i]);
-	}
+	while (a->n_engines)
+		drop(a, a->n_engines - 1);
 	free(a->engines);
 	a->engines = NULL;
 	a->n_engines = 0;
