@@ -131,6 +131,8 @@ vxt_ok "the agent got the engine's start event for web1" \
 # The restart also deletes the NIC's host end (the old namespace goes):
 # that netlink event and the engine's event mark the same object; either
 # may come first, and the pass checks web1 alone.
+vxt_diag "what marked web1 first after the restart (either may): $(log | tail -n +$((lines + 1)) |
+	grep -m1 -E '^vxcloudd: instance web1: ' | sed 's/^vxcloudd: instance web1: //')"
 vxt_ok "no event of the foreign containers reached the agent (they came first)" \
 	eval "! log | grep -E 'engine event: .*(elsewhere-web1|plain)'"
 vxt_ok "a pass for web1 alone repaired it, not a full pass" eval \
