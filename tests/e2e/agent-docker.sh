@@ -85,6 +85,8 @@ vxt_ok "web2 reaches web1 over HTTP" vxt_wait_until 150 web1_answers
 vxt_ok "web1 reaches web2 over HTTP" vxt_wait_until 150 web2_answers
 vxt_ok "the agent follows the docker driver's events" \
 	vxt_wait_until 100 eval "log | grep -q 'docker: following the engine.s events'"
+vxt_ok "status says so" eval "status | grep -q '^events: docker: following'"
+vxt_ok "status --json too" eval "status --json | grep -q '\"events\":\[{\"driver\":\"docker\",\"following\":true}\]'"
 
 # Containers that are not this host's: one labelled for another host (same
 # instance name), one without labels. Their events must not reach the agent.
@@ -150,6 +152,8 @@ n2=$(repairs instance web2)
 vxd_restart_dockerd || vxt_bail "cannot restart dockerd"
 vxt_ok "the agent notices the stream ended and follows the new one" \
 	vxt_wait_until 200 eval "log | grep -q 'docker: following the engine.s events again'"
+vxt_ok "status says the agent follows the new stream" \
+	vxt_wait_until 100 eval "status | grep -q '^events: docker: following'"
 vxt_ok "web1 answers again after dockerd restarted" vxt_wait_until 200 web1_answers
 vxt_ok "web2 answers again after dockerd restarted" vxt_wait_until 200 web2_answers
 vxt_ok "both repairs are counted" vxt_wait_until 100 eval \
