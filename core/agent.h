@@ -39,6 +39,7 @@ enum agent_obj_state {
 #define AGENT_DEBOUNCE_MS 5 /* events of one burst make one pass */
 #define AGENT_SPEC_SETTLE_MS 20
 #define AGENT_FLAP_MS 1000 /* a third repair this soon after the last: the next waits */
+#define AGENT_ENGINE_WAIT_MS 500 /* see agent_engines.c */
 
 /* One object the plan wants on this host, and what the agent knows of it. */
 struct agent_obj {
@@ -55,6 +56,8 @@ struct agent_obj {
 	int64_t last_repair_ms;
 	unsigned flaps;     /* repaired again within AGENT_FLAP_MS, in a row */
 	int64_t hold_ms;    /* a flapping object's next repair waits until then */
+	int64_t engine_wait_ms; /* an instance whose engine reports events: a kernel
+				 * event's pass waits until then for the engine's */
 };
 
 /* A watched event source; epoll's data.ptr points at it. */
@@ -213,6 +216,7 @@ void agent_engines_sync(struct agent *a);
 void agent_engines_read(struct agent *a, struct agent_src *src);
 void agent_engines_drain(struct agent *a);
 void agent_engines_fini(struct agent *a);
+int agent_engines_follow(const struct agent *a, const char *instance);
 
 /* agent_status.c: the control socket (`vxcloud status` asks it) */
 int agent_control_open(struct agent *a);

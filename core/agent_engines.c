@@ -5,7 +5,15 @@
  * event makes a pass for that instance at once instead of at the periodic
  * pass. A stream that ends (the engine stopped or restarted) is opened
  * again at a slowing pace; events may have been missed meanwhile, so every
- * instance of that driver is checked once it is back. */
+ * instance of that driver is checked once it is back.
+ *
+ * Such an engine's restart also deletes the NIC's host end (the old
+ * namespace goes) before the container runs again: a pass on that netlink
+ * event alone could find the container stopped and start it under the
+ * engine's own restart. So while the stream is open, a kernel event about
+ * such an instance waits up to AGENT_ENGINE_WAIT_MS for the engine's
+ * event, which then starts the pass at once; without one (someone deleted
+ * the link) the pass runs when the wait ends. */
 #include "config.h"
 
 #include <errno.h>
@@ -151,15 +159,45 @@ void agent_engines_sync(struct agent *a)
 	}
 }
 
+/* 1 when the instance's driver streams its engine's events and the stream
+ * is open: kernel events about the instance then wait a little for the
+ * engine's (agent_mark). */
+int agent_engines_follow(const struct agent *a, const char *instance)
+{
+	for (size_t i = 0; a->plan && i < a->plan->n_instances; i++) {
+		const struct vxc_instance *in = a->plan->instances[i];
+		const struct agent_src *s;
+
+		if (strcmp(in->name, instance))
+			continue;
+		s = find(a, driver_of(a, in));
+		return s && s->fd >= 0;
+	}
+	return 0;
+}
+
 static void on_event(void *arg, const char *instance, const char *what)
 {
 	struct agent *a = arg;
+	struct agent_obj *o = agent_obj_find(a, VXC_KIND_INSTANCE, instance);
+	int waiting = o && o->dirty && o->engine_wait_ms;
 
 	/* Logged even when the instance is marked already (a restart also
-	 * deletes its NIC's host end: a netlink event often comes first). */
+	 * deletes its NIC's host end: the netlink event often comes first). */
 	if (a->opt.verbose)
 		agent_log("instance %s: engine event: %s", instance, what);
 	agent_mark(a, VXC_KIND_INSTANCE, instance, what);
+	if (!o || !o->dirty)
+		return; /* an echo of the agent's own pass */
+	if (waiting) {
+		/* The engine has spoken: the pass goes now, for this reason. */
+		char *why = vxc_xasprintf("%s (after %s)", what, o->dirty_cause);
+
+		free(o->dirty_cause);
+		o->dirty_cause = why;
+	}
+	o->engine_wait_ms = 0;
+	agent_schedule(a, agent_now_ms() + AGENT_DEBOUNCE_MS);
 }
 
 void agent_engines_read(struct agent *a, struct agent_src *s)

@@ -60,6 +60,7 @@ static void done(void *arg, enum vxc_kind kind, const char *name, int rc, const 
 		return;
 	log_changes(a, p, p->full || !o->dirty_cause ? p->why : o->dirty_cause);
 	o->dirty = 0;
+	o->engine_wait_ms = 0;
 	p->objects++;
 	if (n_changes) {
 		o->echo_pass = a->passes;

@@ -22,7 +22,8 @@ struct vxc_compute_ops {
 	int (*remove)(void *priv, const struct vxc_owned *obj, unsigned flags);
 
 	/* ABI 1.6, optional (NULL: the engine reports nothing). A stream of
-	 * the engine's events about the instances vxcloud owns on this host.
+	 * the engine's events about the instances vxcloud owns on this host
+	 * that can leave one without its NIC (started anew, removed).
 	 * events_open returns a non-blocking descriptor the caller polls for
 	 * reading and closes, or -errno (the engine is down: try later). One
 	 * stream per driver instance: opening another forgets the first.

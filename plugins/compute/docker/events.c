@@ -22,11 +22,12 @@
 #define HEAD_MAX 16384        /* a longer status line and headers: not an engine */
 #define LINE_MAX_BYTES 1048576 /* one event; a longer one is refused */
 
-/* What restarts a container in a new network namespace without its NIC
+/* What runs a container in a new network namespace without its NIC
  * (start: restart policy, `docker restart`, a restarted dockerd), or takes
  * it away (destroy). A stop is left alone: the engine's own restart follows
- * its "die" and a pass racing it would fight the engine. */
-static const char *const actions[] = { "start", "restart", "destroy", NULL };
+ * its "die" and a pass racing it would fight the engine. Nor "restart":
+ * podman sends it before the stop, and a start follows it anyway. */
+static const char *const actions[] = { "start", "destroy", NULL };
 
 static void reset(struct docker_events *ev)
 {
