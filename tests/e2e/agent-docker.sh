@@ -91,7 +91,8 @@ vxt_ok "web1 reaches web2 over HTTP" vxt_wait_until 150 web2_answers
 vxt_ok "the agent follows the docker driver's events" \
 	vxt_wait_until 100 eval "log | grep -q 'docker: following the engine.s events'"
 vxt_ok "status says so" eval "status | grep -q '^events: docker: following'"
-vxt_ok "status --json too" eval "status --json | grep -q '\"events\":\[{\"driver\":\"docker\",\"following\":true}\]'"
+vxt_ok "status --json too" eval \
+	"status --json | grep -q '\"events\":\[{\"driver\":\"docker\",\"following\":true}\]'"
 
 # Containers that are not this host's: one labelled for another host (same
 # instance name), one without labels. Their events must not reach the agent.
@@ -132,7 +133,8 @@ for ((i = 0; i < 200; i++)); do
 done
 t1=$(now_ms)
 vxt_is "web1 answers again after its restart, without a CLI run" "$answered" 1
-vxt_diag "restart call took $((t_api - t0)) ms; from the restart call to web1 answering again: $((t1 - t0)) ms (from the call's return: $((t1 - t_api)) ms)"
+vxt_diag "restart call took $((t_api - t0)) ms; from the restart call to web1 answering" \
+	"again: $((t1 - t0)) ms (from the call's return: $((t1 - t_api)) ms)"
 vxt_ok "the agent counts the repair of web1 in its status" \
 	vxt_wait_until 100 eval '[ "$(repairs instance web1)" -gt "$n" ]'
 vxt_ok "the agent got the engine's start event for web1" vxt_wait_until 100 \
@@ -150,7 +152,8 @@ vxt_ok "the engine's event started the pass that re-plugged web1" eval \
 vxt_ok "no event of the foreign containers reached the agent (they came first)" \
 	eval "! log | grep -E 'engine event: .*(elsewhere-web1|plain)'"
 vxt_ok "a pass for web1 alone repaired it, not a full pass" eval \
-	"log | tail -n +$((lines + 1)) | grep -E '^vxcloudd: pass [0-9]+ \(drift: .*\): 1 object checked, [1-9]'"
+	"log | tail -n +$((lines + 1)) |
+		grep -E '^vxcloudd: pass [0-9]+ \(drift: .*\): 1 object checked, [1-9]'"
 vxt_ok "no full pass ran since (the periodic one is 600 s away)" eval \
 	"! log | tail -n +$((lines + 1)) | grep '^vxcloudd: pass ' | grep -q 'full,'"
 vxt_ok "vxcloud status is the agent's and shows web1 ok with its repairs" \
