@@ -1,7 +1,7 @@
 /* vxcloudd, the per-host agent: loads the node config and drivers once and
  * keeps this host converged. A pass runs when the spec changes (inotify),
  * when the host drifts (netlink events in the namespaces vxcloud owns, a
- * supervised process exiting), when a failed object's retry is due, and
+ * supervised process exiting, a compute engine's event), when a failed object's retry is due, and
  * periodically. See vxcloudd(8). */
 #ifndef VXC_AGENT_H
 #define VXC_AGENT_H
@@ -39,6 +39,7 @@ enum agent_obj_state {
 #define AGENT_DEBOUNCE_MS 5 /* events of one burst make one pass */
 #define AGENT_SPEC_SETTLE_MS 20
 #define AGENT_FLAP_MS 1000 /* a third repair this soon after the last: the next waits */
+#define AGENT_ENGINE_WAIT_MS 500 /* see agent_engines.c */
 
 /* One object the plan wants on this host, and what the agent knows of it. */
 struct agent_obj {
@@ -55,6 +56,8 @@ struct agent_obj {
 	int64_t last_repair_ms;
 	unsigned flaps;     /* repaired again within AGENT_FLAP_MS, in a row */
 	int64_t hold_ms;    /* a flapping object's next repair waits until then */
+	int64_t engine_wait_ms; /* an instance whose engine reports events: a kernel
+				 * event's pass waits until then for the engine's */
 };
 
 /* A watched event source; epoll's data.ptr points at it. */
@@ -65,6 +68,7 @@ enum agent_src_type {
 	SRC_RTNL,
 	SRC_NFT,
 	SRC_PIDFD,
+	SRC_ENGINE,  /* a compute engine's event stream (agent_engines.c) */
 };
 
 struct agent_src {
@@ -76,6 +80,10 @@ struct agent_src {
 	char *inst;         /* SRC_PIDFD: the instance whose namespace it ran in */
 	struct link_seen { int ifindex; uint64_t sig; } *links; /* SRC_RTNL: see agent_links.c */
 	size_t n_links;
+	struct vxc_driver *drv; /* SRC_ENGINE: the compute driver it is from */
+	int64_t retry_at_ms;    /* SRC_ENGINE: when to open it again (fd -1) */
+	int64_t reopen_ms;      /* SRC_ENGINE: the wait before that, growing */
+	int lost;               /* SRC_ENGINE: it ended; events may be missed */
 };
 
 struct agent_opts {
@@ -136,6 +144,8 @@ struct agent {
 	size_t n_ns;
 	struct agent_src **procs;
 	size_t n_procs;
+	struct agent_src **engines; /* compute engines' event streams */
+	size_t n_engines;
 	struct agent_spawned { pid_t pid; ino_t ns_ino; } *spawned; /* by the last pass */
 	size_t n_spawned;
 	int stop;
@@ -200,6 +210,13 @@ void agent_procs_sync(struct agent *a);
 void agent_procs_spawned(void *arg, pid_t pid, int netns_fd);
 void agent_procs_exited(struct agent *a, struct agent_src *src);
 void agent_procs_fini(struct agent *a);
+
+/* agent_engines.c: compute engines' event streams (compute ops ABI 1.6) */
+void agent_engines_sync(struct agent *a);
+void agent_engines_read(struct agent *a, struct agent_src *src);
+void agent_engines_drain(struct agent *a);
+void agent_engines_fini(struct agent *a);
+int agent_engines_follow(const struct agent *a, const char *instance);
 
 /* agent_status.c: the control socket (`vxcloud status` asks it) */
 int agent_control_open(struct agent *a);

@@ -202,6 +202,7 @@ int agent_reload(struct agent *a)
 		free_nodeconf(nc);
 		return r;
 	}
+	agent_engines_fini(a); /* the streams belong to the drivers closed here */
 	close_engine(a->engine);
 	free_nodeconf(a->nc);
 	a->engine = e;

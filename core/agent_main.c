@@ -1,6 +1,7 @@
 /* vxcloudd: the per-host agent (see agent.h and vxcloudd(8)). One thread,
  * one epoll loop: signals, inotify, netlink sockets, pidfds, the control
- * socket; the next due pass sets the loop's timeout. */
+ * socket, compute engines' event streams; the next due pass sets the
+ * loop's timeout. */
 #include "config.h"
 
 #include <errno.h>
@@ -141,6 +142,9 @@ static void dispatch(struct agent *a, struct agent_src *src)
 	case SRC_PIDFD:
 		agent_procs_exited(a, src);
 		break;
+	case SRC_ENGINE:
+		agent_engines_read(a, src);
+		break;
 	}
 }
 
@@ -173,6 +177,7 @@ static void loop(struct agent *a)
 			return;
 		reloading = a->reload_dirty;
 		agent_run_due(a);
+		agent_engines_sync(a);
 		if (reloading && !a->reload_dirty)
 			sd_notify_("READY=1");
 	}
@@ -273,6 +278,7 @@ static int start(struct agent *a)
 	agent_load_spec(a);
 	agent_run_due(a);
 	agent_watch_sync(a);
+	agent_engines_sync(a);
 	return 0;
 }
 
@@ -293,6 +299,7 @@ int main(int argc, char **argv)
 		sd_notify_("STOPPING=1");
 	}
 	agent_procs_fini(&a);
+	agent_engines_fini(&a);
 	agent_watch_fini(&a);
 	agent_inotify_fini(&a);
 	agent_control_close(&a);

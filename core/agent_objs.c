@@ -125,6 +125,11 @@ void agent_mark(struct agent *a, enum vxc_kind kind, const char *name, const cha
 	if (!o || (a->in_echo && o->echo_pass == a->passes) || o->state == OBJ_GAVE_UP)
 		return;
 	if (!o->dirty) {
+		/* The engine restarting a container deletes its NIC's host end
+		 * first: a pass now would start the container under the
+		 * engine's own restart. Its start event ends the wait. */
+		if (kind == VXC_KIND_INSTANCE && agent_engines_follow(a, name))
+			o->engine_wait_ms = agent_now_ms() + AGENT_ENGINE_WAIT_MS;
 		o->dirty = 1;
 		free(o->dirty_cause);
 		o->dirty_cause = vxc_xstrdup(why);
@@ -149,7 +154,7 @@ void agent_mark_full(struct agent *a, enum agent_cause cause, const char *why)
 /* Marked, and not held back for flapping. */
 int agent_obj_ready(const struct agent_obj *o, int64_t now)
 {
-	return o->dirty && o->hold_ms <= now;
+	return o->dirty && o->hold_ms <= now && o->engine_wait_ms <= now;
 }
 
 /* Failed objects whose retry is due join the next pass; held ones wake
@@ -161,6 +166,8 @@ void agent_objs_retry_due(struct agent *a, int64_t now)
 
 		if (o->dirty && o->hold_ms > now)
 			agent_schedule(a, o->hold_ms);
+		if (o->dirty && o->engine_wait_ms > now)
+			agent_schedule(a, o->engine_wait_ms);
 		if (o->state != OBJ_RETRYING || o->dirty)
 			continue;
 		if (o->retry_at_ms <= now) {

@@ -60,6 +60,7 @@ static void done(void *arg, enum vxc_kind kind, const char *name, int rc, const 
 		return;
 	log_changes(a, p, p->full || !o->dirty_cause ? p->why : o->dirty_cause);
 	o->dirty = 0;
+	o->engine_wait_ms = 0;
 	p->objects++;
 	if (n_changes) {
 		o->echo_pass = a->passes;
@@ -239,6 +240,7 @@ void agent_run_due(struct agent *a)
 	 * so they are told apart from drift (agent_mark). */
 	a->in_echo = 1;
 	agent_watch_drain(a);
+	agent_engines_drain(a);
 	a->in_echo = 0;
 	agent_objs_retry_due(a, agent_now_ms());
 }

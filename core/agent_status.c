@@ -54,6 +54,10 @@ static void text_report(const struct agent *a, FILE *f)
 			a->last.error ? ", failed: " : "", a->last.error ? a->last.error : "");
 	fprintf(f, "totals: passes %u, changes %u, repairs %u, errors %u\n", a->passes,
 		a->total_changes, a->total_repairs, a->total_errors);
+	for (size_t i = 0; i < a->n_engines; i++)
+		fprintf(f, "events: %s: %s\n", a->engines[i]->drv->desc->name,
+			a->engines[i]->fd >= 0 ? "following the engine's events"
+					       : "not connected; trying again");
 	fprintf(f, "%-9s %-20s %-12s %-9s %7s %7s %s\n", "KIND", "NAME", "DRIVER", "STATE",
 		"CHANGES", "REPAIRS", "ERROR");
 	for (size_t i = 0; i < a->n_objs; i++) {
@@ -73,6 +77,23 @@ static void json_str_or_null(FILE *f, const char *s)
 		vxc_json_str(f, s);
 	else
 		fputs("null", f);
+}
+
+static void json_objects(const struct agent *a, FILE *f)
+{
+	for (size_t i = 0; i < a->n_objs; i++) {
+		const struct agent_obj *o = &a->objs[i];
+
+		fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", vxc_kind_name(o->kind));
+		vxc_json_str(f, o->name);
+		fprintf(f, ",\"driver\":");
+		vxc_json_str(f, o->driver);
+		fprintf(f, ",\"state\":\"%s\",\"changes\":%u,\"repairs\":%u,\"failures\":%u,"
+			   "\"error\":",
+			state_names[o->state], o->changes, o->repairs, o->failures);
+		json_str_or_null(f, o->error);
+		fputc('}', f);
+	}
 }
 
 static void json_report(const struct agent *a, FILE *f)
@@ -97,18 +118,12 @@ static void json_report(const struct agent *a, FILE *f)
 	fprintf(f, "},\"totals\":{\"passes\":%u,\"changes\":%u,\"repairs\":%u,\"errors\":%u},"
 		   "\"objects\":[",
 		a->passes, a->total_changes, a->total_repairs, a->total_errors);
-	for (size_t i = 0; i < a->n_objs; i++) {
-		const struct agent_obj *o = &a->objs[i];
-
-		fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", vxc_kind_name(o->kind));
-		vxc_json_str(f, o->name);
-		fprintf(f, ",\"driver\":");
-		vxc_json_str(f, o->driver);
-		fprintf(f, ",\"state\":\"%s\",\"changes\":%u,\"repairs\":%u,\"failures\":%u,"
-			   "\"error\":",
-			state_names[o->state], o->changes, o->repairs, o->failures);
-		json_str_or_null(f, o->error);
-		fputc('}', f);
+	json_objects(a, f);
+	fputs("],\"events\":[", f);
+	for (size_t i = 0; i < a->n_engines; i++) {
+		fprintf(f, "%s{\"driver\":", i ? "," : "");
+		vxc_json_str(f, a->engines[i]->drv->desc->name);
+		fprintf(f, ",\"following\":%s}", a->engines[i]->fd >= 0 ? "true" : "false");
 	}
 	fputs("]}\n", f);
 }

@@ -16,6 +16,9 @@
  *        kernel, initrd, cmdline, allow_restart (VMs). A driver that reads
  *        them needs a core of ABI 1.5 or later: vxc_services.abi_minor.
  *        Services: abi_minor, note.
+ *   1.6  compute: events_open, events_read -- a pollable stream of what the
+ *        engine reports (containers started, restarted, removed), so a
+ *        long-running agent re-checks the instances concerned.
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -27,7 +30,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 5
+#define VXC_ABI_MINOR 6
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor

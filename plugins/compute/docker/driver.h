@@ -32,6 +32,18 @@ enum pull_policy {
 	PULL_ALWAYS = 2,
 };
 
+/* The event stream's decoding state (events.c). */
+struct docker_events {
+	char *in;            /* bytes received, not yet decoded */
+	size_t len, cap;
+	char *line;          /* body bytes: JSON objects, one per line */
+	size_t line_len, line_cap;
+	int body;            /* the status line and headers are read */
+	int chunked;         /* Transfer-Encoding: chunked */
+	size_t chunk_left;   /* bytes of the current chunk still to come */
+	int need_crlf;       /* the CRLF after a chunk's data is next */
+};
+
 struct docker_drv {
 	vxc_ctx *ctx;
 	const struct vxc_services *svc;
@@ -50,6 +62,7 @@ struct docker_drv {
 	unsigned long long engine_ns;
 	unsigned engine_calls;
 	const char *inst;         /* instance being ensured: change lines name it */
+	struct docker_events ev;  /* the one event stream (events_open) */
 };
 
 /* ---- api.c: HTTP on the unix socket ---- */
@@ -116,6 +129,11 @@ int nic_planned(struct docker_drv *d, const struct vxc_instance *inst, unsigned 
 /* 1 when the NIC joins this host to the namespace of process pid, 0 when
  * not, -errno when that namespace cannot be opened. */
 int nic_plugged(struct docker_drv *d, const struct vxc_instance *inst, int pid);
+
+/* ---- events.c: GET /events, streamed (compute ops, ABI 1.6) ---- */
+int events_open(void *priv);
+int events_read(void *priv, int fd, vxc_compute_event_cb cb, void *arg);
+void events_free(struct docker_drv *d);
 
 int instance_ensure(void *priv, const struct vxc_instance *inst, unsigned flags);
 int instance_list(void *priv, vxc_owned_cb cb, void *arg);

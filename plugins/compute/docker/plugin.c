@@ -99,6 +99,7 @@ static void drv_close(void *priv)
 			    "waiting for the engine", d->engine_calls, d->engine_ns / 1e6);
 	if (d->curl)
 		curl_easy_cleanup(d->curl);
+	events_free(d);
 	free(d);
 }
 
@@ -129,6 +130,8 @@ static const struct vxc_compute_ops ops = {
 	.instance_ensure = instance_ensure,
 	.list = instance_list,
 	.remove = instance_remove,
+	.events_open = events_open,
+	.events_read = events_read,
 };
 
 VXC_PLUGIN_DEFINE = {
