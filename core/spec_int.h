@@ -173,6 +173,9 @@ struct dup_item {
 	size_t idx;
 };
 
+/* Sorts items by k1, then k2, then idx (spec_sort.c). */
+void sp_sort_items(struct dup_item *it, size_t n);
+
 /* A message held back until the end, so they come out in line order. */
 struct sp_msg {
 	const char *file;

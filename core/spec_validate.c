@@ -30,17 +30,6 @@ static struct sp_obj *obj_at(void *arr, size_t elsize, size_t i)
 
 /* ---- duplicates by sorting ------------------------------------------ */
 
-static int dup_cmp(const void *pa, const void *pb)
-{
-	const struct dup_item *a = pa, *b = pb;
-
-	if (a->k1 != b->k1)
-		return a->k1 < b->k1 ? -1 : 1;
-	if (a->k2 != b->k2)
-		return a->k2 < b->k2 ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
 typedef void dup_fn(struct sp *sp, size_t first, size_t dup);
 
 /* Calls fn for every item whose keys equal an earlier item's (by index). */
@@ -48,7 +37,7 @@ static void find_dups(struct sp *sp, struct dup_item *it, size_t n, dup_fn *fn)
 {
 	size_t first = 0;
 
-	qsort(it, n, sizeof(*it), dup_cmp);
+	sp_sort_items(it, n);
 	for (size_t i = 1; i < n; i++) {
 		if (it[i].k1 == it[first].k1 && it[i].k2 == it[first].k2)
 			fn(sp, it[first].idx, it[i].idx);
@@ -747,7 +736,7 @@ static void check_mtus(struct sp *sp)
 		if (sp->ports[i].host >= 0)
 			it[n++] = (struct dup_item){ (uint64_t)sp->ports[i].net,
 						     (uint64_t)sp->ports[i].host, i };
-	qsort(it, n, sizeof(*it), dup_cmp);
+	sp_sort_items(it, n);
 	for (size_t i = 0; i < sp->n_nets; i++) {
 		min[i] = 1500;
 		min_host[i] = SIZE_MAX;
@@ -887,7 +876,7 @@ static void index_externals(struct sp *sp)
 		if (sp->routers[i].o.parsed && sp->routers[i].external_ok)
 			sp->externals[sp->n_externals++] = (struct dup_item){
 				ntohl(sp->routers[i].external.s_addr), 0, i };
-	qsort(sp->externals, sp->n_externals, sizeof(*sp->externals), dup_cmp);
+	sp_sort_items(sp->externals, sp->n_externals);
 }
 
 /* The first router (in file order) whose external address is a, or NULL. */
