@@ -172,14 +172,21 @@ static void take_kids(struct parser *p, struct vxc_cfg_node *n, size_t base)
 	p->n_stack = base;
 }
 
+/* ASCII letters and digits, as isalpha/isalnum in the C locale vxcloud
+ * runs in, without a call per character. */
+static bool is_ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 static bool is_name_start(char c)
 {
-	return isalpha((unsigned char)c) || c == '*';
+	return is_ascii_alpha(c) || c == '*';
 }
 
 static bool is_name_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
+	return is_ascii_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
 }
 
 /* Appends c to the parser's string buffer. */
@@ -224,6 +231,25 @@ static void escape(struct parser *p)
 	p->i += 2;
 }
 
+/* Appends the plain characters from p->i on (up to a quote, backslash or
+ * newline) at once: a character at a time was a tenth of parsing. */
+static void put_plain(struct parser *p)
+{
+	size_t s = p->i, n;
+
+	while (p->i < p->len && p->text[p->i] != '"' && p->text[p->i] != '\\' &&
+	       p->text[p->i] != '\n')
+		p->i++;
+	n = p->i - s;
+	if (p->cap_str - p->n_str < n) {
+		while (p->cap_str - p->n_str < n)
+			p->cap_str = p->cap_str ? 2 * p->cap_str : 256;
+		p->str = vxc_xrealloc(p->str, p->cap_str);
+	}
+	memcpy(p->str + p->n_str, p->text + s, n);
+	p->n_str += n;
+}
+
 /* One or more adjacent string literals, unescaped and joined. */
 static struct vxc_cfg_node *string_value(struct parser *p)
 {
@@ -237,6 +263,10 @@ static struct vxc_cfg_node *string_value(struct parser *p)
 
 			if (c == '\\' && p->i + 1 < p->len) {
 				escape(p);
+				continue;
+			}
+			if (c != '\\' && c != '\n') {
+				put_plain(p);
 				continue;
 			}
 			p->line += c == '\n';

@@ -19,7 +19,11 @@
 #include "cfgtree.h"
 #include "spec.h"
 
-#define SP_PATHSZ 128
+/* Room for the longest path the spec's shape allows with 1,000,000 elements
+ * per list (VXC_CFG_MAX_ELEMS), "load_balancers[999999].listeners[999999].
+ * members[999999]", 56 characters: every raw object carries one, and 128
+ * made a third of the memory (and page faults) of loading 10,000. */
+#define SP_PATHSZ 64
 #define SP_KEYS_MAX 12   /* most settings any object's key table knows */
 #define SP_NAME_MAX 12   /* longest network/router/instance/LB name */
 #define SP_MTU_MIN 576
@@ -33,16 +37,16 @@ struct sp_key;
 
 struct sp_obj {
 	const struct vxc_cfg_node *cs;
+	const char *name;
 	/* after sp_check_keys: for each entry of keys, 1 + the position of
 	 * that member in the group (0: absent), so reading it needs no search
 	 * of the group (a third of parsing 10,000 objects). Bytes, not
 	 * pointers: tens of thousands of objects are made. */
 	const struct sp_key *keys;
 	unsigned char by_key[SP_KEYS_MAX];
-	char path[SP_PATHSZ];
-	const char *name;
 	bool parsed; /* a group whose settings were read; the checks skip others */
 	bool dup;    /* its name repeats an earlier one of its kind */
+	char path[SP_PATHSZ];
 };
 
 /* A reference by name; idx is -1 until resolved (or when unknown). */
@@ -172,6 +176,9 @@ struct dup_item {
 	uint64_t k1, k2;
 	size_t idx;
 };
+
+/* Sorts items by k1, then k2, then idx (spec_sort.c). */
+void sp_sort_items(struct dup_item *it, size_t n);
 
 /* A message held back until the end, so they come out in line order. */
 struct sp_msg {

@@ -73,6 +73,10 @@ const char *sp_have_name(const struct vxc_cfg_node *s)
 	return "nothing";
 }
 
+/* The deepest object path at VXC_CFG_MAX_ELEMS elements per list fits. */
+_Static_assert(sizeof("load_balancers[999999].listeners[999999].members[999999]") <= SP_PATHSZ,
+	       "SP_PATHSZ holds every path the spec's shape allows");
+
 /* Appends n bytes of src at *at, never past the path's end. */
 static void path_put(char *dst, size_t *at, const char *src, size_t n)
 {

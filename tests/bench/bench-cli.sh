@@ -21,6 +21,9 @@
 #   nft add    baseline: one `nft add element` process adding the same DNAT
 #              map element in the router namespace (then removed, not timed)
 #   destroy    destroy everything again
+#   cpu        the CPU time (user + system) of the no-change apply and of add
+#              one: on a shared machine the elapsed times swing with the other
+#              load, the CPU a process itself uses much less
 set -euo pipefail
 top=${VXC_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -f "$top/tests/lib/harness.sh" ] || top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -85,17 +88,21 @@ write_spec() {
 # ---- timing --------------------------------------------------------------
 
 T=0 # the last time measured, in ms
+C=0 # the CPU time (user + system) of that command, in ms
 
 # timed HOST CMD...: runs CMD in HOST's namespace (nsenter, as vxt_vxcloud
 # does) and sets T; stdout is dropped, a failure stops the benchmark.
 timed() {
-	local h=$1 t0 t1
+	local h=$1 t0 t1 cpu TIMEFORMAT='%3U %3S'
 	shift
 	t0=$EPOCHREALTIME
-	nsenter --net="/run/netns/${P}-$h" -- "$@" >/dev/null ||
+	# bash's time reports the children's rusage; the command's own stderr
+	# goes to fd 3, the original stderr
+	cpu=$({ time nsenter --net="/run/netns/${P}-$h" -- "$@" >/dev/null 2>&3; } 3>&2 2>&1) ||
 		vxt_bail "bench-cli: '$*' on $h failed"
 	t1=$EPOCHREALTIME
 	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) * 1000 }')
+	C=$(awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%.1f", (u + s) * 1000 }')
 }
 
 vxc() { # vxc HOST SPEC ARGS...: the vxcloud command on HOST with SPEC
@@ -112,11 +119,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 
 # ---- the router host -----------------------------------------------------
 
-declare -A M_CREATE M_NOCHG M_VALID M_ADD M_NFT M_DESTROY
+declare -A M_CREATE M_NOCHG M_VALID M_ADD M_NFT M_DESTROY M_CNOCHG M_CADD
 
 bench_fips() {
 	local n=$1 spec=$VXT_WORK/fip-$n.conf spec1=$VXT_WORK/fip-$n+1.conf rns k
-	local -a create=() nochg=() valid=() add=() nft=() destroy=()
+	local -a create=() nochg=() valid=() add=() nft=() destroy=() cnochg=() cadd=()
 	local extra dnat
 	write_spec "$spec" "$n" $((n + 1))
 	write_spec "$spec1" $((n + 1)) $((n + 1))
@@ -125,9 +132,9 @@ bench_fips() {
 	dnat=$(ip4 $((16 + n)) 2886729728)
 	for ((k = 0; k < runs; k++)); do
 		vxc net127 "$spec" apply && create+=("$T")
-		vxc net127 "$spec" apply && nochg+=("$T")
+		vxc net127 "$spec" apply && nochg+=("$T") && cnochg+=("$C")
 		vxc net127 "$spec" validate && valid+=("$T")
-		vxc net127 "$spec1" apply && add+=("$T")
+		vxc net127 "$spec1" apply && add+=("$T") && cadd+=("$C")
 		vxc net127 "$spec" apply
 		T=0
 		timed net127 nsenter --net="$rns" -- nft add element ip vxcloud fip_dnat \
@@ -141,11 +148,14 @@ bench_fips() {
 	M_ADD[$n]=$(median <<<"${add[*]}")
 	M_NFT[$n]=$(median <<<"${nft[*]}")
 	M_DESTROY[$n]=$(median <<<"${destroy[*]}")
-	printf '%-7s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n' "$n" "${M_CREATE[$n]}" \
+	M_CNOCHG[$n]=$(median <<<"${cnochg[*]}")
+	M_CADD[$n]=$(median <<<"${cadd[*]}")
+	printf '%-7s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s %8s %7s\n' "$n" "${M_CREATE[$n]}" \
 		"${M_NOCHG[$n]}" "${M_VALID[$n]}" "${M_ADD[$n]}" "${M_NFT[$n]}" \
 		"${M_DESTROY[$n]}" "$(ratio "${M_ADD[$n]}" "${M_ADD[${first_n}]}")" \
 		"$(ratio "${M_ADD[$n]}" "${M_NFT[$n]}")" \
-		"$(ratio "${M_DESTROY[$n]}" "${M_CREATE[$n]}")"
+		"$(ratio "${M_DESTROY[$n]}" "${M_CREATE[$n]}")" "${M_CNOCHG[$n]}" "${M_CADD[$n]}" \
+		"$(ratio "${M_CADD[$n]}" "${M_CADD[${first_n}]}")"
 }
 
 # ---- the compute host ----------------------------------------------------
@@ -177,8 +187,9 @@ first_n=${fip_counts%% *}
 echo "vxcloud, the whole command (ms, median of $runs runs, nsenter included everywhere)"
 echo
 echo "router host: one router holding N floating IPs (nat/nftables)"
-printf '%-7s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n' N create no-change validate \
-	"add one" "nft add" destroy "add/N$first_n" add/nft dst/cre
+printf '%-7s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s %8s %7s\n' N create no-change validate \
+	"add one" "nft add" destroy "add/N$first_n" add/nft dst/cre "cpu noch" "cpu add" \
+	"c/N$first_n"
 for n in $fip_counts; do
 	bench_fips "$n"
 done
