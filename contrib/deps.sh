@@ -5,6 +5,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libconfig-dev libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev libiptc-dev
 	iproute2 iputils-ping curl iptables nftables conntrack haproxy keepalived busybox-static strace
+	procps
 	clang libclang-rt-14-dev llvm passwd util-linux
 	libnl-genl-3-dev qemu-system-x86 cpio ipvsadm
 	apache2-utils wrk socat
