@@ -86,9 +86,20 @@ count_calls() { # CMD
 	done
 }
 
-# Processes running command I (by its unique argument).
+# PIDs running command I (by its unique argument) that this test's vxcloud
+# started: their owner mark names our state directory. Another run of this
+# test on the machine (a container's, whose processes show here too) has
+# the same commands and is none of ours.
+ours() {
+	local pid
+	for pid in $(pgrep -f "sleep ${cmds[$1]}\$"); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+			grep -q "^VXCLOUD_OWNER=$VXT_WORK/" && echo "$pid"
+	done
+}
+
 n_running() {
-	pgrep -f "sleep ${cmds[$1]}\$" | wc -l
+	ours "$1" | wc -l
 }
 
 duplicates() {
@@ -104,7 +115,7 @@ duplicates() {
 orphans() {
 	local i pid n=0
 	for i in "${!cmds[@]}"; do
-		for pid in $(pgrep -f "sleep ${cmds[$i]}\$"); do
+		for pid in $(ours "$i"); do
 			kill -KILL "$pid" 2>/dev/null && n=$((n + 1))
 		done
 	done
