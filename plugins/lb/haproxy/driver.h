@@ -11,8 +11,10 @@
 #include <sys/types.h>
 #include <vxcloud/lb.h>
 
+#include "lbport.h"
+
 #define NETNS_PREFIX "vxlb-" /* namespace of balancer B: vxlb-B */
-#define PEER_IF "eth0"
+#define PEER_IF LB_VIP_IF
 #define NAME_MAX_LEN 48
 #define MAX_LISTENERS 64
 #define MAX_MEMBERS 1024

@@ -14,52 +14,6 @@
 
 #include "driver.h"
 
-/* The namespace exists; its fd in *fd, or -1 under dry run when it is
- * still to be made. */
-static int ensure_netns(struct hap_drv *d, const struct vxc_lb *lb, unsigned flags, int *fd)
-{
-	int r;
-
-	*fd = d->svc->netns_open(d->ctx, lb->netns);
-	if (*fd >= 0)
-		return 0;
-	if (*fd != -ENOENT)
-		return *fd;
-	*fd = -1;
-	d->svc->change(d->ctx, "load balancer %s: create netns %s", lb->name, lb->netns);
-	if (flags & VXC_F_DRY_RUN)
-		return 0;
-	r = d->svc->netns_create(d->ctx, lb->netns);
-	if (r < 0)
-		return r;
-	*fd = d->svc->netns_open(d->ctx, lb->netns);
-	if (*fd < 0)
-		return d->svc->error(d->ctx, *fd, "load balancer %s: netns %s: cannot open it after "
-				     "creating it", lb->name, lb->netns);
-	return 0;
-}
-
-/* The VIP on eth0 at the network's MTU, default route via the gateway. */
-static int ensure_vip(struct hap_drv *d, const struct vxc_lb *lb, int fd, unsigned flags)
-{
-	const struct vxc_port *port = lb->port;
-	char alias[128];
-	struct vxc_veth v = {
-		.host_if = port->host_if,
-		.alias = alias,
-		.netns_fd = fd,
-		.peer_if = PEER_IF,
-		.mac = port->mac,
-		.addr = port->addr,
-		.prefixlen = port->network->cidr.len,
-		.gateway = port->network->gateway,
-		.mtu = port->network->mtu,
-	};
-
-	snprintf(alias, sizeof(alias), "%slb:%s", VXC_OWNER_MARK, lb->name);
-	return d->svc->veth_ensure(d->ctx, &v, flags);
-}
-
 /* The candidate file, written and checked; renamed over cfg by commit(). */
 static int stage(struct hap_drv *d, const char *lb, const struct hap_paths *p, const char *text)
 {
@@ -252,9 +206,9 @@ int hap_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (r == 0)
 		r = hap_paths(d, lb->name, &p);
 	if (r == 0)
-		r = ensure_netns(d, lb, flags, &fd);
+		r = lb_netns_ensure(d->ctx, d->svc, lb, flags, &fd);
 	if (r == 0)
-		r = ensure_vip(d, lb, fd, flags);
+		r = lb_vip_ensure(d->ctx, d->svc, lb, fd, flags);
 	if (r == 0)
 		r = ensure_haproxy(d, lb, &p, fd, flags);
 	if (fd >= 0)

@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <vxcloud/lb.h>
 
+#include "lbport.h"
+
 #define NETNS_PREFIX "vxlb-" /* namespace of balancer B: vxlb-B */
-#define PEER_IF "eth0"
+#define PEER_IF LB_VIP_IF
 #define SNAT_TABLE "vxcloud-ipvs" /* nftables table of the driver's own in the namespace */
 
 struct ipvs_drv {

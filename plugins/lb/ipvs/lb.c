@@ -36,52 +36,6 @@ static int check_lb(struct ipvs_drv *d, const struct vxc_lb *lb)
 	return 0;
 }
 
-/* The namespace exists; its fd in *fd, or -1 under dry run when it is
- * still to be made. */
-static int ensure_netns(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags, int *fd)
-{
-	int r;
-
-	*fd = d->svc->netns_open(d->ctx, lb->netns);
-	if (*fd >= 0)
-		return 0;
-	if (*fd != -ENOENT)
-		return *fd;
-	*fd = -1;
-	d->svc->change(d->ctx, "load balancer %s: create netns %s", lb->name, lb->netns);
-	if (flags & VXC_F_DRY_RUN)
-		return 0;
-	r = d->svc->netns_create(d->ctx, lb->netns);
-	if (r < 0)
-		return r;
-	*fd = d->svc->netns_open(d->ctx, lb->netns);
-	if (*fd < 0)
-		return d->svc->error(d->ctx, *fd, "netns %s: cannot open it after creating "
-				     "it", lb->netns);
-	return 0;
-}
-
-/* The VIP on eth0 at the network's MTU, default route via the gateway. */
-static int ensure_vip(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, unsigned flags)
-{
-	const struct vxc_port *port = lb->port;
-	char alias[128];
-	struct vxc_veth v = {
-		.host_if = port->host_if,
-		.alias = alias,
-		.netns_fd = fd,
-		.peer_if = PEER_IF,
-		.mac = port->mac,
-		.addr = port->addr,
-		.prefixlen = port->network->cidr.len,
-		.gateway = port->network->gateway,
-		.mtu = port->network->mtu,
-	};
-
-	snprintf(alias, sizeof(alias), "%slb:%s", VXC_OWNER_MARK, lb->name);
-	return d->svc->veth_ensure(d->ctx, &v, flags);
-}
-
 /* Inside the namespace: a socket of its own, since IPVS's tables are per
  * namespace. */
 static int ensure_kernel(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned flags)
@@ -141,9 +95,9 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (r == 0)
 		r = probe_ipvs(d);
 	if (r == 0)
-		r = ensure_netns(d, lb, flags, &fd);
+		r = lb_netns_ensure(d->ctx, d->svc, lb, flags, &fd);
 	if (r == 0)
-		r = ensure_vip(d, lb, fd, flags);
+		r = lb_vip_ensure(d->ctx, d->svc, lb, fd, flags);
 	if (r == 0)
 		r = ensure_in_netns(d, lb, fd, flags);
 	if (fd >= 0)
