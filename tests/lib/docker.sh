@@ -45,17 +45,10 @@ vxd_require_cgroups() {
 	exit 77
 }
 
-# vxd_start_dockerd DIR
-vxd_start_dockerd() {
+# _vxd_wait_engine WHAT LOG: tracks the engine just started (VXD_PID) for
+# the harness's cleanup and waits until its socket answers /_ping.
+_vxd_wait_engine() {
 	local i
-	VXD_DIR=$1
-	VXD_SOCK=$VXD_DIR/docker.sock
-	mkdir -p "$VXD_DIR/data" "$VXD_DIR/exec" || return 1
-	dockerd --iptables=false --ip6tables=false --bridge=none --ip-forward=false \
-		--ip-masq=false --data-root "$VXD_DIR/data" --exec-root "$VXD_DIR/exec" \
-		-H "unix://$VXD_SOCK" -p "$VXD_DIR/docker.pid" </dev/null \
-		>"$VXD_DIR/dockerd.log" 2>&1 &
-	VXD_PID=$!
 	if declare -F vxt_track_pid >/dev/null && [ -n "${VXT_WORK:-}" ]; then
 		vxt_track_pid "$VXD_PID"
 	fi
@@ -65,9 +58,22 @@ vxd_start_dockerd() {
 		kill -0 "$VXD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "dockerd did not come up; its log:" >&2
-	tail -n 20 "$VXD_DIR/dockerd.log" >&2
+	echo "$1 did not come up; its log:" >&2
+	tail -n 20 "$2" >&2
 	return 1
+}
+
+# vxd_start_dockerd DIR
+vxd_start_dockerd() {
+	VXD_DIR=$1
+	VXD_SOCK=$VXD_DIR/docker.sock
+	mkdir -p "$VXD_DIR/data" "$VXD_DIR/exec" || return 1
+	dockerd --iptables=false --ip6tables=false --bridge=none --ip-forward=false \
+		--ip-masq=false --data-root "$VXD_DIR/data" --exec-root "$VXD_DIR/exec" \
+		-H "unix://$VXD_SOCK" -p "$VXD_DIR/docker.pid" </dev/null \
+		>"$VXD_DIR/dockerd.log" 2>&1 &
+	VXD_PID=$!
+	_vxd_wait_engine dockerd "$VXD_DIR/dockerd.log"
 }
 
 # vxd_restart_dockerd: stops dockerd by PID (its containers stop with it)
@@ -204,7 +210,7 @@ vxd_stop_engine() {
 VXD_PODMAN_ENV=()
 
 vxd_start_podman() {
-	local i init=/usr/libexec/podman/catatonit
+	local init=/usr/libexec/podman/catatonit
 	VXD_DIR=$1
 	VXD_SOCK=$VXD_DIR/podman.sock
 	mkdir -p "$VXD_DIR/root" "$VXD_DIR/run" "$VXD_DIR/tmp" || return 1
@@ -231,18 +237,7 @@ CONF
 		--tmpdir "$VXD_DIR/tmp" system service --time=0 "unix://$VXD_SOCK" </dev/null \
 		>"$VXD_DIR/podman.log" 2>&1 &
 	VXD_PID=$!
-	if declare -F vxt_track_pid >/dev/null && [ -n "${VXT_WORK:-}" ]; then
-		vxt_track_pid "$VXD_PID"
-	fi
-	for ((i = 0; i < 300; i++)); do
-		[ "$(curl -s --max-time 2 --unix-socket "$VXD_SOCK" http://docker/_ping 2>/dev/null)" = OK ] &&
-			return 0
-		kill -0 "$VXD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "podman system service did not come up; its log:" >&2
-	tail -n 20 "$VXD_DIR/podman.log" >&2
-	return 1
+	_vxd_wait_engine "podman system service" "$VXD_DIR/podman.log"
 }
 
 # Containers first (through the API, their conmon processes go with them),
