@@ -599,7 +599,8 @@ static int collect_owned(struct vxc_engine *e, struct owned_list *l)
 		if (r < 0)
 			return r;
 	}
-	qsort(l->v, l->n, sizeof(*l->v), by_kind_desc);
+	if (l->n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(l->v, l->n, sizeof(*l->v), by_kind_desc);
 	return 0;
 }
 

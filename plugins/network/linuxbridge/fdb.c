@@ -97,7 +97,8 @@ static void vec_sort_unique(struct fdb_vec *vec)
 {
 	size_t i, o = 0;
 
-	qsort(vec->v, vec->n, sizeof(*vec->v), fdb_cmp);
+	if (vec->n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(vec->v, vec->n, sizeof(*vec->v), fdb_cmp);
 	for (i = 0; i < vec->n; i++)
 		if (!o || fdb_cmp(&vec->v[o - 1], &vec->v[i]))
 			vec->v[o++] = vec->v[i];

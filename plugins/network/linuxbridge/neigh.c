@@ -85,7 +85,8 @@ static void nb_sort_unique(struct nb_vec *vec)
 {
 	size_t i, o = 0;
 
-	qsort(vec->v, vec->n, sizeof(*vec->v), nb_cmp);
+	if (vec->n)
+		qsort(vec->v, vec->n, sizeof(*vec->v), nb_cmp);
 	for (i = 0; i < vec->n; i++)
 		if (!o || nb_cmp(&vec->v[o - 1], &vec->v[i]))
 			vec->v[o++] = vec->v[i];

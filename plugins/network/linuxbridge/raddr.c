@@ -57,7 +57,8 @@ static void sort_unique(struct addrv *a)
 {
 	size_t i, o = 0;
 
-	qsort(a->v, a->n, sizeof(*a->v), addr_cmp);
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), addr_cmp);
 	for (i = 0; i < a->n; i++)
 		if (!o || addr_cmp(&a->v[o - 1], &a->v[i]))
 			a->v[o++] = a->v[i];

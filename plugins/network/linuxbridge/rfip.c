@@ -59,7 +59,8 @@ static void ipv_sort_unique(struct ipv *a)
 {
 	size_t i, o = 0;
 
-	qsort(a->v, a->n, sizeof(*a->v), u32_cmp);
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), u32_cmp);
 	for (i = 0; i < a->n; i++)
 		if (!o || a->v[o - 1] != a->v[i])
 			a->v[o++] = a->v[i];
