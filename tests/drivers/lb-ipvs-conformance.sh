@@ -4,13 +4,16 @@
 # balancer removal, destroy. POSIX sh: it runs under busybox sh inside the
 # test VM (tests/vm/ipvs-vm.sh) as well as under bash on a host with IP_VS.
 #
-# Usage: [IPVSADM=PATH] lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
+# Usage: [IPVSADM=PATH] SOCAT=PATH lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
 # IPVSADM, when given, changes IPVS by hand to check that apply sets it back
-# (the driver itself never runs ipvsadm).
+# (the driver itself never runs ipvsadm). SOCAT: the UDP servers of the
+# members udp1 and udp2 and the client of the UDP checks (busybox nc has no
+# UDP); without it those checks fail.
 # Runs everything inside a network namespace of its own (unshare -n), so
 # nothing outside changes; prints TAP.
 set -u
 VXCLOUD=$1 PLUGINS=$2 BUSYBOX=$3
+SOCAT=${SOCAT:-}
 
 if [ "${LB_IPVS_INNER:-}" != 1 ]; then
 	LB_IPVS_INNER=1 exec unshare -n "$BUSYBOX" sh "$0" "$@"
@@ -70,8 +73,8 @@ spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false]]
 	[ "${4:-0}" = 1 ] && off=" enabled = false;"
 	[ "${3:-0}" = 1 ] && udp=",
       { protocol = \"udp\"; port = 53; algorithm = \"rr\";
-        members = ( { address = \"192.168.100.6\"; port = 53; },
-                    { address = \"192.168.100.7\"; port = 53; } ); }"
+        members = ( { address = \"192.168.100.16\"; port = 53; },
+                    { address = \"192.168.100.17\"; port = 53; } ); }"
 	cat >"$W/cloud.conf" <<SPEC
 hosts = ( { name = "h1"; tunnel = "10.0.0.1"; } );
 networks = ( { name = "private"; vni = 100; cidr = "192.168.100.0/24";
@@ -84,7 +87,13 @@ instances = (
     address = "192.168.100.7";
     command = [ "$BUSYBOX", "httpd", "-f", "-p", "9898", "-h", "$W/www2" ]; },
   { name = "client"; kind = "container"; host = "h1"; network = "private";
-    address = "192.168.100.20"; }
+    address = "192.168.100.20"; },
+  { name = "udp1"; kind = "container"; host = "h1"; network = "private";
+    address = "192.168.100.16";
+    command = [ "${SOCAT:-socat}", "UDP4-RECVFROM:53,fork", "SYSTEM:echo udp1" ]; },
+  { name = "udp2"; kind = "container"; host = "h1"; network = "private";
+    address = "192.168.100.17";
+    command = [ "${SOCAT:-socat}", "UDP4-RECVFROM:53,fork", "SYSTEM:echo udp2" ]; }
 );
 load_balancers = (
   { name = "lb1"; host = "h1"; network = "private"; vip = "192.168.100.8";
@@ -158,6 +167,51 @@ if [ "$n1" -ge 2 ] && [ "$n2" -ge 2 ]; then
 	ok "requests from the tenant network to the VIP alternate (web1 $n1, web2 $n2)"
 else
 	not_ok "requests to the VIP alternate" "web1 $n1, web2 $n2: $answers"
+fi
+
+# ---- UDP: datagrams to the VIP reach the members, answers come back ----
+# udp ADDR SPORT: the answer to one datagram from the client's SPORT (socat
+# waits 3 s after sending for it; the checks send in parallel).
+udp() {
+	echo ping | in_ns vxi-client "$SOCAT" -t 3 - "UDP4:$1:53,sourceport=$2,reuseaddr" \
+		2>/dev/null | head -1
+}
+# udp_ports PORT...: "PORT ANSWER" per line, the datagrams sent at once.
+udp_ports() {
+	for p in "$@"; do (echo "$p $(udp 192.168.100.8 "$p")" >"$W/udp.$p") & done
+	wait
+	for p in "$@"; do cat "$W/udp.$p"; done
+}
+wait_udp_members() {
+	i=0
+	while [ $i -lt 20 ]; do
+		[ "$(udp 192.168.100.16 40999)" = udp1 ] && [ "$(udp 192.168.100.17 40998)" = udp2 ] &&
+			return 0
+		i=$((i + 1))
+	done
+	return 1
+}
+if [ -z "$SOCAT" ]; then
+	not_ok "UDP through the VIP" "no socat (SOCAT=PATH): the UDP checks cannot run"
+elif ! wait_udp_members; then
+	not_ok "UDP through the VIP" "the members udp1, udp2 do not answer directly"
+else
+	U=$(udp_ports 41001 41002 41003 41004 41005 41006 41007 41008)
+	echo "$U" | sed 's/^/#   /'
+	u1=$(echo "$U" | grep -c ' udp1$'); u2=$(echo "$U" | grep -c ' udp2$')
+	if [ "$u1" = 4 ] && [ "$u2" = 4 ]; then
+		ok "UDP: 8 datagrams from 8 source ports to VIP:53 answered, rr spread 4/4"
+	else
+		not_ok "UDP: datagrams through the VIP answered and spread by rr" "udp1 $u1, udp2 $u2"
+	fi
+	# the same source ports again: IPVS's UDP connection entries keep each
+	# port on the member it was scheduled to
+	A=$(udp_ports 41001 41002 41003 41004)
+	if [ -n "$A" ] && [ "$A" = "$(echo "$U" | head -4)" ]; then
+		ok "UDP: a source port sent again reaches the same member"
+	else
+		not_ok "UDP: a source port sent again reaches the same member" "first: $U" "again: $A"
+	fi
 fi
 
 # ---- re-apply: zero changes -------------------------------------------
