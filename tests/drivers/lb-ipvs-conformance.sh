@@ -214,6 +214,27 @@ else
 	fi
 fi
 
+# ---- lb_status: what IPVS holds, per listener and member -----------------
+out=$(vx status 2>&1)
+echo "$out" | grep '|' | sed 's/^/#   /'
+# the connections each member holds now (active + inactive), from status
+held() { echo "$out" | sed -n "s/.*member $1 (.*, \([0-9]*\) active, \([0-9]*\) inactive.*/\1 \2/p" |
+	awk '{ print $1 + $2 }'; }
+if says "| listener tcp 192.168.100.8:80: scheduler wrr, 6 connections scheduled" &&
+	says "| listener udp 192.168.100.8:53: scheduler rr, 8 connections scheduled"; then
+	ok "status: each listener's scheduler and the connections it scheduled (tcp 6, udp 8)"
+else
+	not_ok "status: listeners with scheduler and connections scheduled" "$out"
+fi
+c1=$(held 192.168.100.6:9898) c2=$(held 192.168.100.7:9898)
+u1=$(held 192.168.100.16:53) u2=$(held 192.168.100.17:53)
+if says "| member 192.168.100.6:9898 (tcp 192.168.100.8:80): weight 1, " &&
+	[ "${c1:-0}" -ge 1 ] && [ "${c2:-0}" -ge 1 ] && [ "$((${u1:-0} + ${u2:-0}))" = 8 ]; then
+	ok "status: each member's weight and connections (web1 $c1, web2 $c2, udp $u1 + $u2)"
+else
+	not_ok "status: members with weight and connections" "web1 $c1 web2 $c2 udp1 $u1 udp2 $u2"
+fi
+
 # ---- re-apply: zero changes -------------------------------------------
 vx plan >/dev/null 2>&1; rc=$?
 pass_if "plan after apply: nothing to change" "exit $rc" [ $rc -eq 0 ]
@@ -277,6 +298,9 @@ if [ "$n1" = 4 ] && [ "$n2" = 0 ]; then ok "a drained member gets no new request
 	not_ok "a drained member gets no new requests" "web1 $n1, web2 $n2"; fi
 T=$(ipvs_table)
 check "the drained member is still a destination" has "-> C0A86407:26AA "
+out=$(vx status 2>&1)
+pass_if "status shows the drained member at weight 0 (drained)" "$out" \
+	says "| member 192.168.100.7:9898 (tcp 192.168.100.8:80): weight 0 (drained), "
 
 # ---- enabled = false: drained as at weight 0 ---------------------------
 spec 3 1 1 1

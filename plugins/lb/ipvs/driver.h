@@ -29,6 +29,7 @@ struct ipvs_svc {
 	struct in_addr addr;
 	uint16_t port;       /* host order */
 	char sched[16];
+	uint32_t conns;      /* connections scheduled since created (stats; dumps only) */
 };
 
 struct ipvs_dest {
@@ -36,6 +37,7 @@ struct ipvs_dest {
 	uint16_t port;       /* host order */
 	uint32_t weight;
 	uint32_t fwd;        /* IP_VS_CONN_F_MASQ ... */
+	uint32_t active, inactive; /* connections now (dumps only) */
 };
 
 /* genl.c: one IPVS generic netlink socket in the current namespace. */
@@ -64,5 +66,9 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags);
 int ipvs_lb_list(void *priv, vxc_owned_cb cb, void *arg);
 int ipvs_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags);
 int ipvs_name_ok(const char *name);
+
+/* status.c: lb_status, what IPVS holds in the namespace, one line a fact. */
+int ipvs_lb_status(void *priv, const struct vxc_lb *lb, void (*cb)(void *arg, const char *line),
+		   void *arg);
 
 #endif

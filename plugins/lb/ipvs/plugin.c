@@ -35,6 +35,7 @@ static const struct vxc_lb_ops ops = {
 	.lb_ensure = ipvs_lb_ensure,
 	.list = ipvs_lb_list,
 	.remove = ipvs_lb_remove,
+	.lb_status = ipvs_lb_status,
 };
 
 /* No VXC_CAP_L7 (layer 4 only) and no VXC_CAP_HEALTHCHECK: the core
