@@ -8,12 +8,14 @@
 # IPVSADM, when given, changes IPVS by hand to check that apply sets it back
 # (the driver itself never runs ipvsadm). SOCAT: the UDP servers of the
 # members udp1 and udp2 and the client of the UDP checks (busybox nc has no
-# UDP); without it those checks fail.
+# UDP); without it those checks fail. CHECKER: the vxcloud-ipvs-check
+# program (the driver's setting ipvs.checker) when not installed.
 # Runs everything inside a network namespace of its own (unshare -n), so
 # nothing outside changes; prints TAP.
 set -u
 VXCLOUD=$1 PLUGINS=$2 BUSYBOX=$3
 SOCAT=${SOCAT:-}
+CHECKER=${CHECKER:-}
 
 if [ "${LB_IPVS_INNER:-}" != 1 ]; then
 	LB_IPVS_INNER=1 exec unshare -n "$BUSYBOX" sh "$0" "$@"
@@ -66,11 +68,14 @@ network = "linuxbridge";
 container = "netns";
 lb = "ipvs";
 CONF
+[ -n "$CHECKER" ] && echo "settings = { ipvs = { checker = \"$CHECKER\"; }; };" >>"$W/h1.conf"
 
 # spec W1 W2 [UDP]: the cloud with member weights W1, W2; a udp listener when UDP=1.
-spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false]]
-	udp="" off=""
+spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false [HEALTH: tcp checks]]]
+	udp="" off="" health=""
 	[ "${4:-0}" = 1 ] && off=" enabled = false;"
+	[ "${5:-0}" = 1 ] && health="
+        health = { interval = 500; timeout = 400; rise = 2; fall = 2; };"
 	[ "${3:-0}" = 1 ] && udp=",
       { protocol = \"udp\"; port = 53; algorithm = \"rr\";
         members = ( { address = \"192.168.100.16\"; port = 53; },
@@ -98,7 +103,7 @@ instances = (
 load_balancers = (
   { name = "lb1"; host = "h1"; network = "private"; vip = "192.168.100.8";
     listeners = (
-      { protocol = "tcp"; port = 80; algorithm = "roundrobin";
+      { protocol = "tcp"; port = 80; algorithm = "roundrobin";$health
         members = ( { address = "192.168.100.6"; port = 9898; weight = $1; },
                     { address = "192.168.100.7"; port = 9898; weight = $2;$off } ); }$udp
     );
@@ -334,14 +339,21 @@ else
 fi
 sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { interval = 1000; };/' \
 	"$W/good.conf" >"$W/cloud.conf"
-line=$(grep -n 'health = ' "$W/cloud.conf" | cut -d: -f1)
+out=$(vx validate 2>&1); rc=$?
+pass_if "TCP health checks accepted for ipvs" "exit $rc: $out" [ $rc -eq 0 ]
+spec 3 0 1
+sed 's/algorithm = "rr";/algorithm = "rr"; health = { interval = 1000; };/' "$W/cloud.conf" \
+	>"$W/udp.conf"
+mv "$W/udp.conf" "$W/cloud.conf"
+line=$(grep -n 'algorithm = "rr"; health = ' "$W/cloud.conf" | cut -d: -f1)
 out=$(vx validate 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
-if [ $rc -ne 0 ] &&
-	says "cloud.conf:$line: $LS.health: .*health checks: the lb driver ipvs cannot honour"; then
-	ok "health checks refused for ipvs with file, line and field"
+LS1='load_balancers\[0\].listeners\[1\]'
+if [ $rc -ne 0 ] && [ -n "$line" ] &&
+	says "cloud.conf:$line: $LS1.health: .*health checks of a udp listener"; then
+	ok "health checks of a udp listener refused with file, line and field"
 else
-	not_ok "health checks refused" "exit $rc"
+	not_ok "health checks of a udp listener refused" "exit $rc, line $line"
 fi
 sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { http_path = "\/"; };/' \
 	"$W/good.conf" >"$W/cloud.conf"
@@ -356,12 +368,87 @@ if [ -n "$before" ] && [ "$before" = "$after" ]; then ok "a refused spec changes
 	not_ok "a refused spec changes nothing" "before: $before" "after: $after"; fi
 cp "$W/good.conf" "$W/cloud.conf"
 
+# ---- member health: the driver's checker sets a dead member's weight to 0 --
+# pids_of TEXT: the processes whose command line holds TEXT
+pids_of() {
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$1" && echo "${p#/proc/}"
+	done
+}
+# wait_weight HEXMEMBER WEIGHT: until IPVS holds it (bounded, 20 s); the
+# tenths of seconds it took on stdout
+wait_weight() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(weight_of "$1")" = "$2" ] && { echo $((i * 2)); return 0; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+checker_pid() { vx status 2>&1 | sed -n 's/.*| health checker: PID \([0-9]*\),.*/\1/p'; }
+spec 1 1 0 0 1
+out=$(vx apply 2>&1)
+echo "$out" | sed 's/^/#   /'
+pass_if "health: apply starts the checker" "$out" \
+	says "load balancer lb1: start health checker (2 members, tcp connect)"
+cpid=$(checker_pid)
+pass_if "health: status names the running checker" "$(vx status 2>&1)" [ -n "$cpid" ]
+out=$(vx apply 2>&1)
+pass_if "health: a second apply changes nothing" "$out" says "no changes"
+wait_members >/dev/null
+kill $(pids_of "-h $W/www2") 2>/dev/null
+if t=$(wait_weight C0A86407:26AA 0); then
+	ok "health: web2's httpd stopped: its weight is 0 after $((t / 10)).$((t % 10)) s"
+else
+	not_ok "health: web2's httpd stopped: weight 0" "$(ipvs_table)"
+fi
+answers=$(fetch_many 4)
+n1=$(echo "$answers" | count web1)
+pass_if "health: every request goes to web1" "$answers" [ "$n1" = 4 ]
+out=$(vx status 2>&1)
+pass_if "health: status names the member down" "$out" \
+	says "| health: member down: tcp 192.168.100.8:80 192.168.100.7:9898"
+out=$(vx plan 2>&1)
+echo "$out" | sed 's/^/#   /'
+if ! echo "$out" | grep -q "member 192.168.100.7:9898 weight"; then
+	ok "health: apply would keep the member held down at weight 0"
+else
+	not_ok "health: apply keeps the member held down at weight 0" "$out"
+fi
+vx apply >/dev/null 2>&1 # starts web2's httpd again
+if t=$(wait_weight C0A86407:26AA 1); then
+	ok "health: web2's httpd back: weight 1 again after $((t / 10)).$((t % 10)) s"
+else
+	not_ok "health: web2 back at weight 1" "$(ipvs_table)" "$(vx status 2>&1)"
+fi
+answers=$(fetch_many 4)
+n2=$(echo "$answers" | count web2)
+pass_if "health: web2 answers again" "$answers" [ "$n2" -ge 1 ]
+kill -9 "$cpid" 2>/dev/null
+out=$(vx apply 2>&1)
+pass_if "health: a killed checker is started again by apply" "$out" \
+	says "start health checker"
+spec 3 1 0 0 1
+out=$(vx apply 2>&1)
+pass_if "health: a weight change restarts the checker with it" "$out" \
+	says "restart health checker"
+n=$(pids_of vxcloud-ipvs-check | wc -l)
+pass_if "health: one checker runs" "$n checkers" [ "$n" = 1 ]
+cp "$W/good.conf" "$W/cloud.conf"
+out=$(vx apply 2>&1)
+pass_if "health: dropping health stops the checker" "$out" says "stop health checker"
+spec 1 1 0 0 1
+vx apply >/dev/null 2>&1
+
 # ---- balancer removal, destroy -----------------------------------------
 sed '/^load_balancers/,$d' "$W/good.conf" >"$W/cloud.conf"
 out=$(vx apply 2>&1)
 echo "$out" | sed 's/^/#   /'
 if [ ! -e "$NSDIR/vxlb-lb1" ] && ! ip link show vl-lb1 >/dev/null 2>&1; then
 	ok "a balancer dropped from the spec is removed (namespace, veth)"
+	n=$(pids_of vxcloud-ipvs-check | wc -l)
+	pass_if "its health checker is stopped" "$n left" [ "$n" = 0 ]
 else
 	not_ok "balancer removed" "$out"
 fi

@@ -58,7 +58,9 @@ cp "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" "$stage/vx/ipvsadm"
 cp /sbin/ip "$stage/vx/ip"
 # socat: the UDP client and the members' UDP servers of the conformance test
 cp "$(command -v socat || echo /usr/bin/socat)" "$stage/vx/socat"
-progs=(ipvsadm ip socat)
+# the driver's member health checker (setting ipvs.checker)
+cp "$builddir/plugins/lb/ipvs/vxcloud-ipvs-check" "$stage/vx/vxcloud-ipvs-check"
+progs=(ipvsadm ip socat vxcloud-ipvs-check)
 if [ "$mode" = bench ]; then
 	cp "$(command -v haproxy || echo /usr/sbin/haproxy)" "$stage/vx/haproxy"
 	cp "$(command -v wrk || echo /usr/bin/wrk)" "$stage/vx/wrk"

@@ -108,5 +108,7 @@ int ipvs_lb_status(void *priv, const struct vxc_lb *lb, line_cb cb, void *arg)
 		return fd;
 	r = report_in_netns(d, lb, fd, cb, arg);
 	close(fd);
+	if (r == 0)
+		ipvs_checker_status(d, lb, cb, arg);
 	return r;
 }
