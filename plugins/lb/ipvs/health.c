@@ -278,11 +278,20 @@ static void remove_files(struct ipvs_drv *d, const char *lb)
 	}
 }
 
-int ipvs_checker_stop(struct ipvs_drv *d, const char *lb, unsigned flags)
+/* Stops lb's checker. search: also look for checkers by the owner mark
+ * when there is no record (removing the balancer: nothing may outlive it);
+ * an apply without health looks only when a record exists, since
+ * spawn_recorded never runs a checker without one. */
+static int checker_stop(struct ipvs_drv *d, const char *lb, int search, unsigned flags)
 {
 	struct record rec;
 	int r = read_record(d, lb, &rec), running;
 
+	if (r == -ENOENT && !search) {
+		if (!(flags & VXC_F_DRY_RUN))
+			remove_files(d, lb);
+		return 0;
+	}
 	running = r == 0 && d->svc->proc_running(d->ctx, rec.pid, rec.start) == 1;
 	free(rec.args);
 	if (running)
@@ -299,6 +308,11 @@ int ipvs_checker_stop(struct ipvs_drv *d, const char *lb, unsigned flags)
 	return r;
 }
 
+int ipvs_checker_stop(struct ipvs_drv *d, const char *lb, unsigned flags)
+{
+	return checker_stop(d, lb, 1, flags);
+}
+
 /* The checker runs with exactly these targets: started, restarted when
  * they changed (a weight, a member, a check setting), stopped when none. */
 int ipvs_checker_ensure(struct ipvs_drv *d, const struct vxc_lb *lb, int fd,
@@ -309,15 +323,14 @@ int ipvs_checker_ensure(struct ipvs_drv *d, const struct vxc_lb *lb, int fd,
 	int r, running;
 
 	if (t->n == 0)
-		return ipvs_checker_stop(d, lb->name, flags);
+		return checker_stop(d, lb->name, 0, flags);
 	args = args_text(t);
 	if (!args)
 		return -ENOMEM;
 	r = read_record(d, lb->name, &rec);
 	running = r == 0 && d->svc->proc_running(d->ctx, rec.pid, rec.start) == 1;
 	if (running && !strcmp(rec.args, args)) {
-		/* a copy whose record was lost to a crash is not this one */
-		r = (flags & VXC_F_DRY_RUN) ? 0 : stop_others(d, lb->name, rec.pid, rec.start);
+		r = 0;
 		goto out;
 	}
 	d->svc->change(d->ctx, "load balancer %s: %s health checker (%zu members, tcp connect)",
@@ -328,7 +341,7 @@ int ipvs_checker_ensure(struct ipvs_drv *d, const struct vxc_lb *lb, int fd,
 	if (running && (r = d->svc->proc_stop_exact(d->ctx, rec.pid, rec.start, STOP_MS)) < 0 &&
 	    r != -ESRCH)
 		goto out;
-	r = stop_others(d, lb->name, 0, 0);
+	r = stop_others(d, lb->name, 0, 0); /* a lost or damaged record's checker */
 	if (r == 0)
 		r = start(d, lb, fd, t, args);
 out:
