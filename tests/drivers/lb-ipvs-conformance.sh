@@ -435,6 +435,17 @@ pass_if "health: a weight change restarts the checker with it" "$out" \
 	says "restart health checker"
 n=$(pids_of vxcloud-ipvs-check | wc -l)
 pass_if "health: one checker runs" "$n checkers" [ "$n" = 1 ]
+# a damaged record (a crash while it was written, a hand edit): the
+# running checker is found by its owner mark, stopped, and one new one runs
+old=$(pids_of vxcloud-ipvs-check)
+echo garbage >"$W/state/ipvs/lb1.check"
+out=$(vx apply 2>&1)
+new=$(pids_of vxcloud-ipvs-check)
+if says "start health checker" && [ "$(echo "$new" | wc -l)" = 1 ] && [ "$new" != "$old" ]; then
+	ok "health: a damaged record: the old checker stopped by its mark, one new runs"
+else
+	not_ok "health: damaged record" "old $old, now $new" "$out"
+fi
 cp "$W/good.conf" "$W/cloud.conf"
 out=$(vx apply 2>&1)
 pass_if "health: dropping health stops the checker" "$out" says "stop health checker"

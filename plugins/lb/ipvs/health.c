@@ -4,9 +4,9 @@
  * left and before the balancer is removed; and the members it holds down,
  * read from its down file so that sync keeps them at weight 0.
  *
- * Files under the state directory: ipvs-NAME.check (the checker's record:
+ * Files in the driver's state directory: NAME.check (the checker's record:
  * "PID START" then its arguments, one a line, written before it runs),
- * ipvs-NAME.down (its findings), ipvs-NAME.log (its output). */
+ * NAME.down (its findings), NAME.log (its output). */
 #include "config.h"
 
 #include <errno.h>
@@ -24,7 +24,7 @@
 static void path_of(struct ipvs_drv *d, const char *lb, const char *ext, char *buf,
 		    size_t size)
 {
-	snprintf(buf, size, "%s/ipvs-%s.%s", d->svc->state_dir(d->ctx), lb, ext);
+	snprintf(buf, size, "%s/%s.%s", d->svc->state_dir(d->ctx), lb, ext);
 }
 
 /* ---- the targets: one per enabled member of a listener with health --- */
