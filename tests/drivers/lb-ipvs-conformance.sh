@@ -223,8 +223,10 @@ fi
 out=$(vx status 2>&1)
 echo "$out" | grep '|' | sed 's/^/#   /'
 # the connections each member holds now (active + inactive), from status
-held() { echo "$out" | sed -n "s/.*member $1 (.*, \([0-9]*\) active, \([0-9]*\) inactive.*/\1 \2/p" |
-	awk '{ print $1 + $2 }'; }
+held() {
+	echo "$out" | sed -n "s/.*member $1 (.*, \([0-9]*\) active, \([0-9]*\) inactive.*/\1 \2/p" |
+		awk '{ print $1 + $2 }'
+}
 if says "| listener tcp 192.168.100.8:80: scheduler wrr, 6 connections scheduled" &&
 	says "| listener udp 192.168.100.8:53: scheduler rr, 8 connections scheduled"; then
 	ok "status: each listener's scheduler and the connections it scheduled (tcp 6, udp 8)"
@@ -397,7 +399,7 @@ pass_if "health: status names the running checker" "$(vx status 2>&1)" [ -n "$cp
 out=$(vx apply 2>&1)
 pass_if "health: a second apply changes nothing" "$out" says "no changes"
 wait_members >/dev/null
-kill $(pids_of "-h $W/www2") 2>/dev/null
+for p in $(pids_of "-h $W/www2"); do kill "$p" 2>/dev/null; done
 if t=$(wait_weight C0A86407:26AA 0); then
 	ok "health: web2's httpd stopped: its weight is 0 after $((t / 10)).$((t % 10)) s"
 else

@@ -67,7 +67,8 @@ if [ "$mode" = bench ]; then
 	cp "$srcdir/tests/bench/bench-ipvs-vm.sh" "$stage/vx/bench.sh"
 	progs+=(haproxy wrk)
 fi
-for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "${progs[@]/#/$stage/vx/}" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "${progs[@]/#/$stage/vx/}" |
+	awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
 done

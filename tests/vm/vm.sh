@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The QEMU/TCG VM of the IPVS suites and benchmark, sourced by
 # tests/drivers/lb-ipvs.tap and tests/bench/bench-ipvs.sh (bash): Debian's
 # kernel (ip_vs is a module there; this machine's kernel has none) booted
