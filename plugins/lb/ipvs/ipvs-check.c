@@ -196,6 +196,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (ipvs_target_parse(argv[i + 2], &m[i].t) < 0) {
 			fprintf(stderr, "vxcloud-ipvs-check: bad target %s\n", argv[i + 2]);
+			free(m);
 			return 2;
 		}
 		ipvs_target_key(&m[i].t, m[i].key, sizeof(m[i].key));
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 	r = ipvs_nl_open(&nl);
 	if (r < 0) {
 		fprintf(stderr, "vxcloud-ipvs-check: IPVS netlink: %s\n", strerror(-r));
+		free(m);
 		return 1;
 	}
 	sigaction(SIGTERM, &sa, NULL);
