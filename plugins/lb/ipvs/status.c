@@ -1,7 +1,8 @@
 /* lb_status: what IPVS holds in the balancer's namespace, for `vxcloud
  * status`: each virtual service (scheduler, connections scheduled since it
  * was made) and each destination (weight, active and inactive connections,
- * drained at weight 0), read over generic netlink as sync.c reads them. */
+ * drained at weight 0, or down when the health checker holds it there),
+ * read over generic netlink as sync.c reads them. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,8 +16,18 @@
 
 typedef void (*line_cb)(void *arg, const char *line);
 
-static void report_dests(struct ipvs_nl *nl, const struct ipvs_svc *s, const char *svc_name,
-			 line_cb cb, void *arg)
+/* Why a destination is at weight 0. */
+static const char *zero_why(const struct ipvs_targets *health, const struct ipvs_svc *s,
+			    const struct ipvs_dest *dst)
+{
+	if (dst->weight)
+		return "";
+	return ipvs_health_is_down(health, s->addr, s->port, dst->addr, dst->port)
+		       ? " (down: health check)" : " (drained)";
+}
+
+static void report_dests(struct ipvs_nl *nl, const struct ipvs_targets *health,
+			 const struct ipvs_svc *s, const char *svc_name, line_cb cb, void *arg)
 {
 	struct ipvs_dest *v = NULL;
 	size_t n = 0;
@@ -33,13 +44,14 @@ static void report_dests(struct ipvs_nl *nl, const struct ipvs_svc *s, const cha
 		inet_ntop(AF_INET, &v[i].addr, addr, sizeof(addr));
 		snprintf(line, sizeof(line), "member %s:%u (%s): weight %u%s, %u active, "
 			 "%u inactive connections", addr, v[i].port, svc_name, v[i].weight,
-			 v[i].weight ? "" : " (drained)", v[i].active, v[i].inactive);
+			 zero_why(health, s, &v[i]), v[i].active, v[i].inactive);
 		cb(arg, line);
 	}
 	free(v);
 }
 
-static void report_services(struct ipvs_nl *nl, const char *netns, line_cb cb, void *arg)
+static void report_services(struct ipvs_nl *nl, const struct ipvs_targets *health,
+			    const char *netns, line_cb cb, void *arg)
 {
 	struct ipvs_svc *v = NULL;
 	size_t n = 0;
@@ -62,14 +74,14 @@ static void report_services(struct ipvs_nl *nl, const char *netns, line_cb cb, v
 		snprintf(line, sizeof(line), "listener %s: scheduler %s, %u connections scheduled",
 			 name, v[i].sched, v[i].conns);
 		cb(arg, line);
-		report_dests(nl, &v[i], name, cb, arg);
+		report_dests(nl, health, &v[i], name, cb, arg);
 	}
 	free(v);
 }
 
 /* Inside the namespace: IPVS's tables are per namespace. */
-static int report_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, line_cb cb,
-			   void *arg)
+static int report_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb,
+			   const struct ipvs_targets *health, int fd, line_cb cb, void *arg)
 {
 	struct ipvs_nl *nl = NULL;
 	char line[256];
@@ -83,7 +95,7 @@ static int report_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, 
 			 strerror(-r));
 		cb(arg, line);
 	} else {
-		report_services(nl, lb->netns, cb, arg);
+		report_services(nl, health, lb->netns, cb, arg);
 		ipvs_nl_close(nl);
 	}
 	d->svc->netns_leave(d->ctx, saved);
@@ -93,6 +105,7 @@ static int report_in_netns(struct ipvs_drv *d, const struct vxc_lb *lb, int fd, 
 int ipvs_lb_status(void *priv, const struct vxc_lb *lb, line_cb cb, void *arg)
 {
 	struct ipvs_drv *d = priv;
+	struct ipvs_targets health;
 	char line[256];
 	int fd, r;
 
@@ -106,7 +119,11 @@ int ipvs_lb_status(void *priv, const struct vxc_lb *lb, line_cb cb, void *arg)
 	}
 	if (fd < 0)
 		return fd;
-	r = report_in_netns(d, lb, fd, cb, arg);
+	/* the checker's findings, read here: the namespace changes only the network */
+	if (ipvs_health_targets(lb, &health) < 0 || ipvs_health_read_down(d, lb->name, &health) < 0)
+		ipvs_targets_free(&health);
+	r = report_in_netns(d, lb, &health, fd, cb, arg);
+	ipvs_targets_free(&health);
 	close(fd);
 	if (r == 0)
 		ipvs_checker_status(d, lb, cb, arg);
