@@ -311,6 +311,9 @@ static void check_lb_caps(const struct vxc_driver *d, const struct vxc_spec *spe
 				    "an HTTP health check", diag);
 		else if (l->health.enabled && !(caps & VXC_CAP_HEALTHCHECK))
 			refuse_item(d, spec, i, j, at->health, "health", "health checks", diag);
+		else if (l->health.enabled && l->protocol == VXC_LB_UDP)
+			refuse_item(d, spec, i, j, at->health, "health",
+				    "health checks of a udp listener (checks connect by TCP)", diag);
 	}
 }
 

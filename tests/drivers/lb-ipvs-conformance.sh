@@ -4,13 +4,18 @@
 # balancer removal, destroy. POSIX sh: it runs under busybox sh inside the
 # test VM (tests/vm/ipvs-vm.sh) as well as under bash on a host with IP_VS.
 #
-# Usage: [IPVSADM=PATH] lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
+# Usage: [IPVSADM=PATH] SOCAT=PATH lb-ipvs-conformance.sh VXCLOUD PLUGIN_DIR BUSYBOX
 # IPVSADM, when given, changes IPVS by hand to check that apply sets it back
-# (the driver itself never runs ipvsadm).
+# (the driver itself never runs ipvsadm). SOCAT: the UDP servers of the
+# members udp1 and udp2 and the client of the UDP checks (busybox nc has no
+# UDP); without it those checks fail. CHECKER: the vxcloud-ipvs-check
+# program (the driver's setting ipvs.checker) when not installed.
 # Runs everything inside a network namespace of its own (unshare -n), so
 # nothing outside changes; prints TAP.
 set -u
 VXCLOUD=$1 PLUGINS=$2 BUSYBOX=$3
+SOCAT=${SOCAT:-}
+CHECKER=${CHECKER:-}
 
 if [ "${LB_IPVS_INNER:-}" != 1 ]; then
 	LB_IPVS_INNER=1 exec unshare -n "$BUSYBOX" sh "$0" "$@"
@@ -63,15 +68,18 @@ network = "linuxbridge";
 container = "netns";
 lb = "ipvs";
 CONF
+[ -n "$CHECKER" ] && echo "settings = { ipvs = { checker = \"$CHECKER\"; }; };" >>"$W/h1.conf"
 
 # spec W1 W2 [UDP]: the cloud with member weights W1, W2; a udp listener when UDP=1.
-spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false]]
-	udp="" off=""
+spec() { # WEIGHT1 WEIGHT2 [UDP [OFF: member 2 enabled = false [HEALTH: tcp checks]]]
+	udp="" off="" health=""
 	[ "${4:-0}" = 1 ] && off=" enabled = false;"
+	[ "${5:-0}" = 1 ] && health="
+        health = { interval = 500; timeout = 400; rise = 2; fall = 2; };"
 	[ "${3:-0}" = 1 ] && udp=",
       { protocol = \"udp\"; port = 53; algorithm = \"rr\";
-        members = ( { address = \"192.168.100.6\"; port = 53; },
-                    { address = \"192.168.100.7\"; port = 53; } ); }"
+        members = ( { address = \"192.168.100.16\"; port = 53; },
+                    { address = \"192.168.100.17\"; port = 53; } ); }"
 	cat >"$W/cloud.conf" <<SPEC
 hosts = ( { name = "h1"; tunnel = "10.0.0.1"; } );
 networks = ( { name = "private"; vni = 100; cidr = "192.168.100.0/24";
@@ -84,12 +92,18 @@ instances = (
     address = "192.168.100.7";
     command = [ "$BUSYBOX", "httpd", "-f", "-p", "9898", "-h", "$W/www2" ]; },
   { name = "client"; kind = "container"; host = "h1"; network = "private";
-    address = "192.168.100.20"; }
+    address = "192.168.100.20"; },
+  { name = "udp1"; kind = "container"; host = "h1"; network = "private";
+    address = "192.168.100.16";
+    command = [ "${SOCAT:-socat}", "UDP4-RECVFROM:53,fork", "SYSTEM:echo udp1" ]; },
+  { name = "udp2"; kind = "container"; host = "h1"; network = "private";
+    address = "192.168.100.17";
+    command = [ "${SOCAT:-socat}", "UDP4-RECVFROM:53,fork", "SYSTEM:echo udp2" ]; }
 );
 load_balancers = (
   { name = "lb1"; host = "h1"; network = "private"; vip = "192.168.100.8";
     listeners = (
-      { protocol = "tcp"; port = 80; algorithm = "roundrobin";
+      { protocol = "tcp"; port = 80; algorithm = "roundrobin";$health
         members = ( { address = "192.168.100.6"; port = 9898; weight = $1; },
                     { address = "192.168.100.7"; port = 9898; weight = $2;$off } ); }$udp
     );
@@ -160,6 +174,74 @@ else
 	not_ok "requests to the VIP alternate" "web1 $n1, web2 $n2: $answers"
 fi
 
+# ---- UDP: datagrams to the VIP reach the members, answers come back ----
+# udp ADDR SPORT: the answer to one datagram from the client's SPORT (socat
+# waits 3 s after sending for it; the checks send in parallel).
+udp() {
+	echo ping | in_ns vxi-client "$SOCAT" -t 3 - "UDP4:$1:53,sourceport=$2,reuseaddr" \
+		2>/dev/null | head -1
+}
+# udp_ports PORT...: "PORT ANSWER" per line, the datagrams sent at once.
+udp_ports() {
+	for p in "$@"; do (echo "$p $(udp 192.168.100.8 "$p")" >"$W/udp.$p") & done
+	wait
+	for p in "$@"; do cat "$W/udp.$p"; done
+}
+wait_udp_members() {
+	i=0
+	while [ $i -lt 20 ]; do
+		[ "$(udp 192.168.100.16 40999)" = udp1 ] && [ "$(udp 192.168.100.17 40998)" = udp2 ] &&
+			return 0
+		i=$((i + 1))
+	done
+	return 1
+}
+if [ -z "$SOCAT" ]; then
+	not_ok "UDP through the VIP" "no socat (SOCAT=PATH): the UDP checks cannot run"
+elif ! wait_udp_members; then
+	not_ok "UDP through the VIP" "the members udp1, udp2 do not answer directly"
+else
+	U=$(udp_ports 41001 41002 41003 41004 41005 41006 41007 41008)
+	echo "$U" | sed 's/^/#   /'
+	u1=$(echo "$U" | grep -c ' udp1$'); u2=$(echo "$U" | grep -c ' udp2$')
+	if [ "$u1" = 4 ] && [ "$u2" = 4 ]; then
+		ok "UDP: 8 datagrams from 8 source ports to VIP:53 answered, rr spread 4/4"
+	else
+		not_ok "UDP: datagrams through the VIP answered and spread by rr" "udp1 $u1, udp2 $u2"
+	fi
+	# the same source ports again: IPVS's UDP connection entries keep each
+	# port on the member it was scheduled to
+	A=$(udp_ports 41001 41002 41003 41004)
+	if [ -n "$A" ] && [ "$A" = "$(echo "$U" | head -4)" ]; then
+		ok "UDP: a source port sent again reaches the same member"
+	else
+		not_ok "UDP: a source port sent again reaches the same member" "first: $U" "again: $A"
+	fi
+fi
+
+# ---- lb_status: what IPVS holds, per listener and member -----------------
+out=$(vx status 2>&1)
+echo "$out" | grep '|' | sed 's/^/#   /'
+# the connections each member holds now (active + inactive), from status
+held() {
+	echo "$out" | sed -n "s/.*member $1 (.*, \([0-9]*\) active, \([0-9]*\) inactive.*/\1 \2/p" |
+		awk '{ print $1 + $2 }'
+}
+if says "| listener tcp 192.168.100.8:80: scheduler wrr, 6 connections scheduled" &&
+	says "| listener udp 192.168.100.8:53: scheduler rr, 8 connections scheduled"; then
+	ok "status: each listener's scheduler and the connections it scheduled (tcp 6, udp 8)"
+else
+	not_ok "status: listeners with scheduler and connections scheduled" "$out"
+fi
+c1=$(held 192.168.100.6:9898) c2=$(held 192.168.100.7:9898)
+u1=$(held 192.168.100.16:53) u2=$(held 192.168.100.17:53)
+if says "| member 192.168.100.6:9898 (tcp 192.168.100.8:80): weight 1, " &&
+	[ "${c1:-0}" -ge 1 ] && [ "${c2:-0}" -ge 1 ] && [ "$((${u1:-0} + ${u2:-0}))" = 8 ]; then
+	ok "status: each member's weight and connections (web1 $c1, web2 $c2, udp $u1 + $u2)"
+else
+	not_ok "status: members with weight and connections" "web1 $c1 web2 $c2 udp1 $u1 udp2 $u2"
+fi
+
 # ---- re-apply: zero changes -------------------------------------------
 vx plan >/dev/null 2>&1; rc=$?
 pass_if "plan after apply: nothing to change" "exit $rc" [ $rc -eq 0 ]
@@ -223,6 +305,9 @@ if [ "$n1" = 4 ] && [ "$n2" = 0 ]; then ok "a drained member gets no new request
 	not_ok "a drained member gets no new requests" "web1 $n1, web2 $n2"; fi
 T=$(ipvs_table)
 check "the drained member is still a destination" has "-> C0A86407:26AA "
+out=$(vx status 2>&1)
+pass_if "status shows the drained member at weight 0 (drained)" "$out" \
+	says "| member 192.168.100.7:9898 (tcp 192.168.100.8:80): weight 0 (drained), "
 
 # ---- enabled = false: drained as at weight 0 ---------------------------
 spec 3 1 1 1
@@ -256,14 +341,21 @@ else
 fi
 sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { interval = 1000; };/' \
 	"$W/good.conf" >"$W/cloud.conf"
-line=$(grep -n 'health = ' "$W/cloud.conf" | cut -d: -f1)
+out=$(vx validate 2>&1); rc=$?
+pass_if "TCP health checks accepted for ipvs" "exit $rc: $out" [ $rc -eq 0 ]
+spec 3 0 1
+sed 's/algorithm = "rr";/algorithm = "rr"; health = { interval = 1000; };/' "$W/cloud.conf" \
+	>"$W/udp.conf"
+mv "$W/udp.conf" "$W/cloud.conf"
+line=$(grep -n 'algorithm = "rr"; health = ' "$W/cloud.conf" | cut -d: -f1)
 out=$(vx validate 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
-if [ $rc -ne 0 ] &&
-	says "cloud.conf:$line: $LS.health: .*health checks: the lb driver ipvs cannot honour"; then
-	ok "health checks refused for ipvs with file, line and field"
+LS1='load_balancers\[0\].listeners\[1\]'
+if [ $rc -ne 0 ] && [ -n "$line" ] &&
+	says "cloud.conf:$line: $LS1.health: .*health checks of a udp listener"; then
+	ok "health checks of a udp listener refused with file, line and field"
 else
-	not_ok "health checks refused" "exit $rc"
+	not_ok "health checks of a udp listener refused" "exit $rc, line $line"
 fi
 sed 's/algorithm = "roundrobin";/algorithm = "roundrobin"; health = { http_path = "\/"; };/' \
 	"$W/good.conf" >"$W/cloud.conf"
@@ -278,12 +370,103 @@ if [ -n "$before" ] && [ "$before" = "$after" ]; then ok "a refused spec changes
 	not_ok "a refused spec changes nothing" "before: $before" "after: $after"; fi
 cp "$W/good.conf" "$W/cloud.conf"
 
+# ---- member health: the driver's checker sets a dead member's weight to 0 --
+# pids_of TEXT: the processes whose command line holds TEXT
+pids_of() {
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$1" && echo "${p#/proc/}"
+	done
+}
+# wait_weight HEXMEMBER WEIGHT: until IPVS holds it (bounded, 20 s); the
+# tenths of seconds it took on stdout
+wait_weight() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(weight_of "$1")" = "$2" ] && { echo $((i * 2)); return 0; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+checker_pid() { vx status 2>&1 | sed -n 's/.*| health checker: PID \([0-9]*\),.*/\1/p'; }
+spec 1 1 0 0 1
+out=$(vx apply 2>&1)
+echo "$out" | sed 's/^/#   /'
+pass_if "health: apply starts the checker" "$out" \
+	says "load balancer lb1: start health checker (2 members, tcp connect)"
+cpid=$(checker_pid)
+pass_if "health: status names the running checker" "$(vx status 2>&1)" [ -n "$cpid" ]
+out=$(vx apply 2>&1)
+pass_if "health: a second apply changes nothing" "$out" says "no changes"
+wait_members >/dev/null
+for p in $(pids_of "-h $W/www2"); do kill "$p" 2>/dev/null; done
+if t=$(wait_weight C0A86407:26AA 0); then
+	ok "health: web2's httpd stopped: its weight is 0 after $((t / 10)).$((t % 10)) s"
+else
+	not_ok "health: web2's httpd stopped: weight 0" "$(ipvs_table)"
+fi
+answers=$(fetch_many 4)
+n1=$(echo "$answers" | count web1)
+pass_if "health: every request goes to web1" "$answers" [ "$n1" = 4 ]
+out=$(vx status 2>&1)
+if says "| health: member down: tcp 192.168.100.8:80 192.168.100.7:9898" &&
+	says "| member 192.168.100.7:9898 (tcp 192.168.100.8:80): weight 0 (down: health check)"
+then
+	ok "health: status names the member down"
+else
+	not_ok "health: status names the member down" "$out"
+fi
+out=$(vx plan 2>&1)
+echo "$out" | sed 's/^/#   /'
+if ! echo "$out" | grep -q "member 192.168.100.7:9898 weight"; then
+	ok "health: apply would keep the member held down at weight 0"
+else
+	not_ok "health: apply keeps the member held down at weight 0" "$out"
+fi
+vx apply >/dev/null 2>&1 # starts web2's httpd again
+if t=$(wait_weight C0A86407:26AA 1); then
+	ok "health: web2's httpd back: weight 1 again after $((t / 10)).$((t % 10)) s"
+else
+	not_ok "health: web2 back at weight 1" "$(ipvs_table)" "$(vx status 2>&1)"
+fi
+answers=$(fetch_many 4)
+n2=$(echo "$answers" | count web2)
+pass_if "health: web2 answers again" "$answers" [ "$n2" -ge 1 ]
+kill -9 "$cpid" 2>/dev/null
+out=$(vx apply 2>&1)
+pass_if "health: a killed checker is started again by apply" "$out" \
+	says "start health checker"
+spec 3 1 0 0 1
+out=$(vx apply 2>&1)
+pass_if "health: a weight change restarts the checker with it" "$out" \
+	says "restart health checker"
+n=$(pids_of vxcloud-ipvs-check | wc -l)
+pass_if "health: one checker runs" "$n checkers" [ "$n" = 1 ]
+# a damaged record (a crash while it was written, a hand edit): the
+# running checker is found by its owner mark, stopped, and one new one runs
+old=$(pids_of vxcloud-ipvs-check)
+echo garbage >"$W/state/ipvs/lb1.check"
+out=$(vx apply 2>&1)
+new=$(pids_of vxcloud-ipvs-check)
+if says "start health checker" && [ "$(echo "$new" | wc -l)" = 1 ] && [ "$new" != "$old" ]; then
+	ok "health: a damaged record: the old checker stopped by its mark, one new runs"
+else
+	not_ok "health: damaged record" "old $old, now $new" "$out"
+fi
+cp "$W/good.conf" "$W/cloud.conf"
+out=$(vx apply 2>&1)
+pass_if "health: dropping health stops the checker" "$out" says "stop health checker"
+spec 1 1 0 0 1
+vx apply >/dev/null 2>&1
+
 # ---- balancer removal, destroy -----------------------------------------
 sed '/^load_balancers/,$d' "$W/good.conf" >"$W/cloud.conf"
 out=$(vx apply 2>&1)
 echo "$out" | sed 's/^/#   /'
 if [ ! -e "$NSDIR/vxlb-lb1" ] && ! ip link show vl-lb1 >/dev/null 2>&1; then
 	ok "a balancer dropped from the spec is removed (namespace, veth)"
+	n=$(pids_of vxcloud-ipvs-check | wc -l)
+	pass_if "its health checker is stopped" "$n left" [ "$n" = 0 ]
 else
 	not_ok "balancer removed" "$out"
 fi

@@ -3,11 +3,12 @@
 # modules the test needs (with their dependencies, read from each module's
 # own .modinfo since the package ships no modules.dep), the built vxcloud
 # command, its plugins and every shared library they load (found by ldd),
-# the test script and /init.
+# the test scripts and /init. With "bench": also haproxy, its plugin, wrk
+# and the benchmark script (tests/bench/bench-ipvs-vm.sh).
 #
-# Usage: mkinitramfs.sh KERNEL_ROOT BUILDDIR SRCDIR OUT.cpio.gz
+# Usage: mkinitramfs.sh KERNEL_ROOT BUILDDIR SRCDIR OUT.cpio.gz [bench]
 set -euo pipefail
-kroot=$1 builddir=$2 srcdir=$3 out=$4
+kroot=$1 builddir=$2 srcdir=$3 out=$4 mode=${5:-test}
 moddir=$(echo "$kroot"/lib/modules/*)
 [ -d "$moddir" ] || { echo "mkinitramfs: no modules under $kroot/lib/modules" >&2; exit 1; }
 
@@ -44,7 +45,9 @@ printf '%s\n' "${order[@]}" >"$stage/lib/modules/order"
 
 # vxcloud, the plugins it needs, their libraries (and the loader).
 cp "$builddir/core/vxcloud" "$stage/vx/vxcloud"
-for so in linuxbridge netns ipvs nftables; do
+plugins="linuxbridge netns ipvs nftables"
+[ "$mode" = bench ] && plugins="$plugins haproxy"
+for so in $plugins; do
 	f=$(echo "$builddir"/plugins/*/"$so"/.libs/"$so".so)
 	cp "$f" "$stage/vx/plugins/"
 done
@@ -53,8 +56,19 @@ chmod 0755 "$stage/vx/plugins" "$stage"/vx/plugins/*.so
 # makes the simulated hosts of the end-to-end test (busybox's cannot)
 cp "$(command -v ipvsadm || echo /usr/sbin/ipvsadm)" "$stage/vx/ipvsadm"
 cp /sbin/ip "$stage/vx/ip"
-for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "$stage/vx/ipvsadm" \
-	"$stage/vx/ip" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+# socat: the UDP client and the members' UDP servers of the conformance test
+cp "$(command -v socat || echo /usr/bin/socat)" "$stage/vx/socat"
+# the driver's member health checker (setting ipvs.checker)
+cp "$builddir/plugins/lb/ipvs/vxcloud-ipvs-check" "$stage/vx/vxcloud-ipvs-check"
+progs=(ipvsadm ip socat vxcloud-ipvs-check)
+if [ "$mode" = bench ]; then
+	cp "$(command -v haproxy || echo /usr/sbin/haproxy)" "$stage/vx/haproxy"
+	cp "$(command -v wrk || echo /usr/bin/wrk)" "$stage/vx/wrk"
+	cp "$srcdir/tests/bench/bench-ipvs-vm.sh" "$stage/vx/bench.sh"
+	progs+=(haproxy wrk)
+fi
+for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "${progs[@]/#/$stage/vx/}" |
+	awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
 done

@@ -12,15 +12,26 @@
 #include <stdint.h>
 #include <vxcloud/lb.h>
 
+#include "health.h"
 #include "lbport.h"
 
 #define NETNS_PREFIX "vxlb-" /* namespace of balancer B: vxlb-B */
 #define PEER_IF LB_VIP_IF
 #define SNAT_TABLE "vxcloud-ipvs" /* nftables table of the driver's own in the namespace */
 
+/* The health targets of a balancer and which of them its checker holds
+ * down (health.c). */
+struct ipvs_targets {
+	struct ipvs_target *v;
+	size_t n;
+	uint8_t *down; /* n flags, NULL until read */
+};
+
 struct ipvs_drv {
 	vxc_ctx *ctx;
 	const struct vxc_services *svc;
+	const char *checker;                /* the vxcloud-ipvs-check program */
+	const struct ipvs_targets *health;  /* during one lb_ensure: members held down */
 };
 
 /* A virtual service or one of its destinations as IPVS holds it. */
@@ -29,6 +40,7 @@ struct ipvs_svc {
 	struct in_addr addr;
 	uint16_t port;       /* host order */
 	char sched[16];
+	uint32_t conns;      /* connections scheduled since created (stats; dumps only) */
 };
 
 struct ipvs_dest {
@@ -36,6 +48,7 @@ struct ipvs_dest {
 	uint16_t port;       /* host order */
 	uint32_t weight;
 	uint32_t fwd;        /* IP_VS_CONN_F_MASQ ... */
+	uint32_t active, inactive; /* connections now (dumps only) */
 };
 
 /* genl.c: one IPVS generic netlink socket in the current namespace. */
@@ -64,5 +77,21 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags);
 int ipvs_lb_list(void *priv, vxc_owned_cb cb, void *arg);
 int ipvs_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags);
 int ipvs_name_ok(const char *name);
+
+/* health.c: the checker process and its findings. */
+int ipvs_health_targets(const struct vxc_lb *lb, struct ipvs_targets *out);
+void ipvs_targets_free(struct ipvs_targets *t);
+int ipvs_health_read_down(struct ipvs_drv *d, const char *lb, struct ipvs_targets *t);
+int ipvs_health_is_down(const struct ipvs_targets *t, struct in_addr vip, uint16_t vport,
+			struct in_addr addr, uint16_t port);
+int ipvs_checker_ensure(struct ipvs_drv *d, const struct vxc_lb *lb, int fd,
+			const struct ipvs_targets *t, unsigned flags);
+int ipvs_checker_stop(struct ipvs_drv *d, const char *lb, unsigned flags);
+void ipvs_checker_status(struct ipvs_drv *d, const struct vxc_lb *lb,
+			 void (*cb)(void *arg, const char *line), void *arg);
+
+/* status.c: lb_status, what IPVS holds in the namespace, one line a fact. */
+int ipvs_lb_status(void *priv, const struct vxc_lb *lb, void (*cb)(void *arg, const char *line),
+		   void *arg);
 
 #endif

@@ -235,6 +235,17 @@ static struct in_addr get_addr(struct nlattr *a)
 	return u.in;
 }
 
+/* The connections counter of a service's nested statistics (0 if absent). */
+static uint32_t stats_conns(struct nlattr *stats)
+{
+	struct nlattr *tb[IPVS_STATS_ATTR_MAX + 1];
+
+	if (!stats || nla_parse_nested(tb, IPVS_STATS_ATTR_MAX, stats, NULL) < 0 ||
+	    !tb[IPVS_STATS_ATTR_CONNS])
+		return 0;
+	return nla_get_u32(tb[IPVS_STATS_ATTR_CONNS]);
+}
+
 static int on_service(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[IPVS_SVC_ATTR_MAX + 1];
@@ -252,6 +263,7 @@ static int on_service(struct nl_msg *msg, void *arg)
 	s->port = ntohs(nla_get_u16(tb[IPVS_SVC_ATTR_PORT]));
 	if (tb[IPVS_SVC_ATTR_SCHED_NAME])
 		nla_strlcpy(s->sched, tb[IPVS_SVC_ATTR_SCHED_NAME], sizeof(s->sched));
+	s->conns = stats_conns(tb[IPVS_SVC_ATTR_STATS]);
 	return NL_OK;
 }
 
@@ -272,6 +284,10 @@ static int on_dest(struct nl_msg *msg, void *arg)
 		d->weight = nla_get_u32(tb[IPVS_DEST_ATTR_WEIGHT]);
 	if (tb[IPVS_DEST_ATTR_FWD_METHOD])
 		d->fwd = nla_get_u32(tb[IPVS_DEST_ATTR_FWD_METHOD]);
+	if (tb[IPVS_DEST_ATTR_ACTIVE_CONNS])
+		d->active = nla_get_u32(tb[IPVS_DEST_ATTR_ACTIVE_CONNS]);
+	if (tb[IPVS_DEST_ATTR_INACT_CONNS])
+		d->inactive = nla_get_u32(tb[IPVS_DEST_ATTR_INACT_CONNS]);
 	return NL_OK;
 }
 

@@ -24,9 +24,10 @@ static int check_lb(struct ipvs_drv *d, const struct vxc_lb *lb)
 		if (!ipvs_sched_name(l->algorithm))
 			return d->svc->error(d->ctx, -EINVAL, "listener %zu: unknown algorithm %d",
 					     i, (int)l->algorithm);
-		if (l->health.enabled)
-			return d->svc->error(d->ctx, -EINVAL, "listener %zu: health checks are not "
-					     "done by ipvs", i);
+		if (l->health.enabled && (l->health.http_path || l->protocol != VXC_LB_TCP))
+			return d->svc->error(d->ctx, -EINVAL, "listener %zu: ipvs checks members of "
+					     "tcp listeners by TCP connect only (no HTTP check, no "
+					     "udp)", i);
 		for (size_t j = 0; j < l->n_members; j++)
 			if (l->members[j].weight > 65535)
 				return d->svc->error(d->ctx, -EINVAL, "listener %zu: member %zu: "
@@ -84,6 +85,30 @@ static int probe_ipvs(struct ipvs_drv *d)
 	return r < 0 ? d->svc->error(d->ctx, r, "IPVS netlink: %s", strerror(-r)) : 0;
 }
 
+/* The services with the members the checker holds down at weight 0, then
+ * the checker itself (after the services: it sets their weights). */
+static int ensure_with_health(struct ipvs_drv *d, const struct vxc_lb *lb, int fd,
+			      unsigned flags)
+{
+	struct ipvs_targets t;
+	int r = ipvs_health_targets(lb, &t);
+
+	if (r == 0 && t.n)
+		r = ipvs_health_read_down(d, lb->name, &t);
+	if (r < 0) {
+		ipvs_targets_free(&t);
+		return d->svc->error(d->ctx, r, "load balancer %s: health: %s", lb->name,
+				     strerror(-r));
+	}
+	d->health = &t;
+	r = ensure_in_netns(d, lb, fd, flags);
+	d->health = NULL;
+	if (r == 0)
+		r = ipvs_checker_ensure(d, lb, fd, &t, flags);
+	ipvs_targets_free(&t);
+	return r;
+}
+
 int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 {
 	struct ipvs_drv *d = priv;
@@ -99,7 +124,7 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (r == 0)
 		r = lb_vip_ensure(d->ctx, d->svc, lb, fd, flags);
 	if (r == 0)
-		r = ensure_in_netns(d, lb, fd, flags);
+		r = ensure_with_health(d, lb, fd, flags);
 	if (fd >= 0)
 		close(fd);
 	return r;

@@ -59,6 +59,11 @@ int ipvs_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
 	if (!obj || obj->kind != VXC_KIND_LB || !obj->name || !ipvs_name_ok(obj->name))
 		return d->svc->error(d->ctx, -EINVAL, "remove: not a load balancer of this driver");
+	/* first the checker: a process in the namespace would keep it alive */
+	r = ipvs_checker_stop(d, obj->name, flags);
+	if (r < 0)
+		return d->svc->error(d->ctx, r, "load balancer %s: stop health checker: %s",
+				     obj->name, strerror(-r));
 	snprintf(nsname, sizeof(nsname), NETNS_PREFIX "%s", obj->name);
 	snprintf(host_if, sizeof(host_if), "vl-%s", obj->name);
 	if (if_nametoindex(host_if)) {

@@ -63,8 +63,10 @@ static int fail(struct ipvs_drv *d, const char *lb, int r, const char *what,
 
 /* One member as a destination: full NAT (masquerading) at its weight;
  * weight 0 drains it, IPVS then keeps its connections but sends no new.
- * A member the spec says `enabled = false` (ABI 1.3) is drained the same. */
-static void want_dest(const struct vxc_lb_listener *l, size_t i, struct ipvs_dest *dst)
+ * A member the spec says `enabled = false` (ABI 1.3) is drained the same,
+ * and so is one the health checker holds down (it restores the weight). */
+static void want_dest(struct ipvs_drv *d, const struct ipvs_svc *s,
+		      const struct vxc_lb_listener *l, size_t i, struct ipvs_dest *dst)
 {
 	const struct vxc_lb_member *m = &l->members[i];
 	const struct vxc_lb_listener_ext *x = l->ext;
@@ -74,6 +76,8 @@ static void want_dest(const struct vxc_lb_listener *l, size_t i, struct ipvs_des
 	dst->addr = m->addr;
 	dst->port = m->port;
 	dst->weight = enabled ? m->weight : 0;
+	if (l->health.enabled && ipvs_health_is_down(d->health, s->addr, s->port, m->addr, m->port))
+		dst->weight = 0;
 	dst->fwd = IP_VS_CONN_F_MASQ;
 }
 
@@ -90,7 +94,7 @@ static int sync_dest(struct ipvs_drv *d, struct ipvs_nl *nl, const char *lb,
 		return 0;
 	d->svc->change(d->ctx, "load balancer %s: %s %s:%u: %s member %s weight %u%s", lb,
 		       proto_name(s->protocol), inet_ntoa(s->addr), s->port,
-		       have ? "set" : "add", who, want->weight, want->weight ? "" : " (drained)");
+		       have ? "set" : "add", who, want->weight, !want->weight ? " (drained)" : "");
 	if (flags & VXC_F_DRY_RUN)
 		return 0;
 	r = have ? ipvs_dest_set(nl, s, want) : ipvs_dest_add(nl, s, want);
@@ -145,7 +149,7 @@ static int sync_dests(struct ipvs_drv *d, struct ipvs_nl *nl, const char *lb,
 		return fail(d, lb, r, "list destinations of", s);
 	r = drop_extra_dests(d, nl, lb, s, l, have, n_have, flags);
 	for (size_t i = 0; r == 0 && i < l->n_members; i++) {
-		want_dest(l, i, &want);
+		want_dest(d, s, l, i, &want);
 		r = sync_dest(d, nl, lb, s, &want, find_dest(have, n_have, &want), flags);
 	}
 	free(have);
