@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "etcd_int.h"
 #include "util.h"
@@ -206,11 +207,12 @@ static int post_once(struct vxc_etcd *e, size_t ep, const char *path, const char
 
 /* Tries every endpoint once, from the one that answered last. A TLS
  * refusal moves on too (that member may lack our CA) but is what we tell when
- * no other endpoint answers either. */
+ * no other endpoint answers either; a member that answered "no leader" makes
+ * the whole call -EAGAIN (worth asking again once the election is over). */
 static int post_failover(struct vxc_etcd *e, const char *path, const char *body,
 			 json_t **reply, int *unauthenticated)
 {
-	char tls_err[sizeof(e->err)] = "";
+	char tls_err[sizeof(e->err)] = "", again_err[sizeof(e->err)] = "";
 	int rc = -ECONNREFUSED;
 
 	for (size_t i = 0; i < e->conf.n_endpoints; i++) {
@@ -228,16 +230,40 @@ static int post_failover(struct vxc_etcd *e, const char *path, const char *body,
 			memcpy(tls_err, e->err, sizeof(tls_err));
 			continue;
 		}
+		if (rc == -EAGAIN)
+			memcpy(again_err, e->err, sizeof(again_err));
 		if (etcd_failover_errno(rc))
 			continue;
 		e->current = ep;
 		return rc;
+	}
+	if (again_err[0]) {
+		memcpy(e->err, again_err, sizeof(again_err));
+		return -EAGAIN;
 	}
 	if (tls_err[0]) {
 		memcpy(e->err, tls_err, sizeof(tls_err));
 		return -EACCES;
 	}
 	return rc;
+}
+
+/* While the cluster elects a leader (a member died, a partition healed),
+ * members answer "no leader" or "leader changed": wait and ask again, for
+ * a bounded time. Not when nothing answers: the caller decides then. */
+static int post_retrying(struct vxc_etcd *e, const char *path, const char *body,
+			 json_t **reply, int *unauthenticated)
+{
+	unsigned budget_ms = 3 * e->conf.timeout_ms, waited_ms = 0, delay_ms = 50;
+	int rc;
+
+	while ((rc = post_failover(e, path, body, reply, unauthenticated)) == -EAGAIN &&
+	       waited_ms < budget_ms) {
+		usleep(delay_ms * 1000);
+		waited_ms += delay_ms;
+		delay_ms = delay_ms * 2 > 500 ? 500 : delay_ms * 2;
+	}
+	return rc == -EAGAIN ? -ETIMEDOUT : rc;
 }
 
 int etcd_authenticate(struct vxc_etcd *e)
@@ -272,12 +298,12 @@ int etcd_call(struct vxc_etcd *e, const char *path, json_t *body, json_t **reply
 	e->err[0] = '\0';
 	if (e->conf.user && !e->token && !is_auth && (rc = etcd_authenticate(e)) < 0)
 		goto out;
-	rc = post_failover(e, path, text, reply, &unauthenticated);
+	rc = post_retrying(e, path, text, reply, &unauthenticated);
 	/* The token expired (etcd's simple tokens live 5 minutes idle): once more. */
 	if (rc == -EACCES && unauthenticated && e->conf.user && !is_auth) {
 		rc = etcd_authenticate(e);
 		if (rc == 0)
-			rc = post_failover(e, path, text, reply, &unauthenticated);
+			rc = post_retrying(e, path, text, reply, &unauthenticated);
 	}
 out:
 	free(text);
