@@ -61,7 +61,10 @@ static void watch_cancelled(struct watch *w, const json_t *res)
 {
 	const char *why = json_string_value(json_object_get(res, "cancel_reason"));
 
-	if (why && strstr(why, "permission denied")) {
+	/* etcd 3.4 cancels a watch whose token it does not know (expired)
+	 * with "code = Unauthenticated ... invalid auth token" */
+	if (why && (strstr(why, "permission denied") || strstr(why, "Unauthenticated") ||
+		    strstr(why, "auth token"))) {
 		w->auth_refused = 1;
 		watch_stop(w, -EACCES);
 	} else {

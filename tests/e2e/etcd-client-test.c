@@ -5,6 +5,8 @@
  *   errno NAME                a get must fail with -NAME (EACCES, ...)
  *   compacted KEY REV         a watch of KEY from REV must say -ERANGE
  *   failover KEY              put KEY, read it back, print the endpoint used
+ *   reauth PROG               log in, run PROG (it invalidates every token),
+ *                             then get and watch must log in again by themselves
  * Prints TAP-like lines; exits 0 when every check passed. */
 #include "config.h"
 
@@ -277,6 +279,40 @@ static int mode_failover(const char *key)
 	return rc ? 1 : 0;
 }
 
+static int run(const char *prog)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	return status == 0 ? 0 : -1;
+}
+
+static int mode_reauth(const char *prog)
+{
+	struct vxc_etcd *e = open_from_env();
+	struct vxc_etcd_kv kv;
+	struct seen s = { .want = 1 };
+	int64_t rev = 0;
+
+	check(vxc_etcd_put(e, "r/k", "1", 1, VXC_ETCD_ANY, 0, &rev) == 0, "logged in, put", e);
+	check(run(prog) == 0, "every token invalidated", NULL);
+	check(vxc_etcd_watch(e, "r/k", 0, rev, on_event, &s, -1, NULL) == 1 && s.n == 1,
+	      "a watch with a dead token logs in again and streams", e);
+	check(run(prog) == 0, "every token invalidated again", NULL);
+	check(vxc_etcd_get(e, "r/k", &kv, NULL) == 0 && !strcmp(kv.value, "1"),
+	      "a get with a dead token logs in again", e);
+	vxc_etcd_kv_clear(&kv);
+	vxc_etcd_free(e);
+	printf("1..%d\n", n_checks);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -291,8 +327,10 @@ int main(int argc, char **argv)
 		rc = mode_compacted(argv[2], strtoll(argv[3], NULL, 10));
 	else if (argc == 3 && !strcmp(argv[1], "failover"))
 		rc = mode_failover(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "reauth"))
+		rc = mode_reauth(argv[2]);
 	else
-		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY\n",
+		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY | reauth PROG\n",
 			argv[0]);
 	curl_global_cleanup();
 	return rc;

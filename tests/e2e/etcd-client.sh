@@ -48,4 +48,20 @@ vxt_ok "nobody listening: -ECONNREFUSED" \
 	etcd_in_client env ETCD_ENDPOINTS="https://$ETCD_NET.200:2999" "$probe" errno ECONNREFUSED
 vxt_ok "the right credentials still work" etcd_in_client "$probe" failover f/k
 
+# Expired tokens: turning auth off and on drops every token etcd gave out,
+# as their TTL running out would; the handle must log in again by itself.
+cat >"$VXT_WORK/drop-tokens" <<SH
+#!/bin/sh
+set -e
+export ETCDCTL_API=3
+ctl="etcdctl --endpoints $ETCD_ENDPOINTS --cacert $ETCD_CA --cert $ETCD_CERT --key $ETCD_KEY"
+\$ctl --user "root:$ETCD_ROOT_PASSWORD" auth disable >/dev/null
+\$ctl auth enable >/dev/null
+SH
+chmod 0700 "$VXT_WORK/drop-tokens"
+out=$(etcd_in_client "$probe" reauth "$VXT_WORK/drop-tokens" 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/# reauth: /'
+vxt_is "get and watch log in again after their token was dropped" "$rc" 0
+
 vxt_done
