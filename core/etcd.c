@@ -79,6 +79,11 @@ const char *vxc_etcd_endpoint(const struct vxc_etcd *e)
 	return e->conf.endpoints[e->current];
 }
 
+uint64_t vxc_etcd_rx_bytes(const struct vxc_etcd *e)
+{
+	return e->rx_bytes;
+}
+
 int etcd_fail(struct vxc_etcd *e, int rc, const char *fmt, ...)
 {
 	va_list ap;

@@ -34,6 +34,9 @@ void vxc_etcd_free(struct vxc_etcd *e);
 const char *vxc_etcd_error(const struct vxc_etcd *e);
 /* The endpoint the handle uses now (the last one that answered). */
 const char *vxc_etcd_endpoint(const struct vxc_etcd *e);
+/* Bytes of replies this handle has read (bodies: JSON, streams included),
+ * for status and benchmarks: what a host costs etcd per change. */
+uint64_t vxc_etcd_rx_bytes(const struct vxc_etcd *e);
 
 struct vxc_etcd_kv {
 	char *key;                /* relative to the prefix */

@@ -22,6 +22,7 @@ enum { GRPC_INVALID_ARGUMENT = 3, GRPC_DEADLINE = 4, GRPC_PERMISSION = 7,
 struct buf {
 	char *data;
 	size_t len;
+	uint64_t *rx_bytes;
 };
 
 static size_t buf_write(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -33,6 +34,7 @@ static size_t buf_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	memcpy(b->data + b->len, ptr, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	*b->rx_bytes += n;
 	return n;
 }
 
@@ -165,7 +167,7 @@ static int post_once(struct vxc_etcd *e, size_t ep, const char *path, const char
 		     json_t **reply, int *unauthenticated, int *answered, int tls12)
 {
 	struct curl_slist *hdrs;
-	struct buf b = { 0 };
+	struct buf b = { .rx_bytes = &e->rx_bytes };
 	long http = 0;
 	int rc;
 

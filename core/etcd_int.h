@@ -13,6 +13,7 @@ struct vxc_etcd {
 	size_t current;              /* the endpoint that answered last */
 	char *token;                 /* NULL until authenticated */
 	char curl_err[CURL_ERROR_SIZE]; /* curl's detail of the last transfer */
+	uint64_t rx_bytes;           /* reply bytes read, vxc_etcd_rx_bytes() */
 	char err[512];
 };
 

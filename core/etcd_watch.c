@@ -146,6 +146,7 @@ static size_t watch_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	memcpy(w->buf + w->len, ptr, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
+	w->e->rx_bytes += n;
 	watch_drain(w, 0);
 	return w->done ? 0 : n; /* 0 ends the transfer */
 }

@@ -126,6 +126,10 @@ static void test_list(struct vxc_etcd *e)
 	vxc_etcd_kv_free(kvs, n);
 	check(vxc_etcd_list(e, "none/", &kvs, &n, NULL) == 0 && n == 0 && !kvs,
 	      "list of an empty prefix: none", e);
+	uint64_t before = vxc_etcd_rx_bytes(e);
+	vxc_etcd_list(e, "l/", &kvs, &n, NULL);
+	vxc_etcd_kv_free(kvs, n);
+	check(vxc_etcd_rx_bytes(e) > before + 2 * 8, "the handle counts the bytes it read", e);
 }
 
 static void test_lease(struct vxc_etcd *e)
