@@ -112,8 +112,10 @@ static void watch_message(struct watch *w, const char *line, size_t len)
 	} else if (json_is_true(json_object_get(res, "canceled"))) {
 		watch_cancelled(w, res);
 	} else {
-		if (json_is_true(json_object_get(res, "created")))
+		if (json_is_true(json_object_get(res, "created"))) {
 			w->created = 1;
+			w->e->current = w->ep; /* vxc_etcd_endpoint() in the callbacks */
+		}
 		watch_events(w, json_object_get(res, "events"));
 	}
 	json_decref(msg);

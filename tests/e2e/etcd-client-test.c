@@ -7,6 +7,10 @@
  *   failover KEY              put KEY, read it back, print the endpoint used
  *   reauth PROG               log in, run PROG (it invalidates every token),
  *                             then get and watch must log in again by themselves
+ *   put KEY VALUE             one unconditional put
+ *   follow KEY COUNT          watch KEY as an agent would: reconnect after every
+ *                             failure, resume after the last revision seen; prints
+ *                             "ready", "event VALUE via ENDPOINT", "error ..."
  * Prints TAP-like lines; exits 0 when every check passed. */
 #include "config.h"
 
@@ -265,6 +269,17 @@ static int mode_compacted(const char *key, int64_t rev)
 	return rc == -ERANGE && compact > rev ? 0 : 1;
 }
 
+static int mode_put(const char *key, const char *value)
+{
+	struct vxc_etcd *e = open_from_env();
+	int rc = vxc_etcd_put(e, key, value, strlen(value), VXC_ETCD_ANY, 0, NULL);
+
+	if (rc < 0)
+		fprintf(stderr, "put: %d: %s\n", rc, vxc_etcd_error(e));
+	vxc_etcd_free(e);
+	return rc ? 1 : 0;
+}
+
 static int mode_failover(const char *key)
 {
 	struct vxc_etcd *e = open_from_env();
@@ -317,6 +332,50 @@ static int mode_reauth(const char *prog)
 	return failed ? 1 : 0;
 }
 
+struct follow {
+	int left;
+	int64_t next;
+	struct vxc_etcd *e;
+};
+
+static int on_follow(const struct vxc_etcd_event *ev, void *arg)
+{
+	struct follow *f = arg;
+
+	printf("event %s rev %" PRId64 " via %s\n", ev->type == VXC_ETCD_PUT ? ev->kv.value : "-",
+	       ev->kv.mod_revision, vxc_etcd_endpoint(f->e));
+	fflush(stdout);
+	f->next = ev->kv.mod_revision + 1;
+	return --f->left == 0;
+}
+
+static int mode_follow(const char *key, int count)
+{
+	struct follow f = { .left = count, .e = open_from_env() };
+	struct vxc_etcd_kv kv;
+	int64_t rev = 0, compact = 0;
+	int rc;
+
+	while ((rc = vxc_etcd_get(f.e, key, &kv, &rev)) < 0 && rc != -ENOENT)
+		usleep(100000);
+	if (rc == 0)
+		vxc_etcd_kv_clear(&kv);
+	f.next = rev + 1;
+	printf("ready %" PRId64 "\n", rev);
+	fflush(stdout);
+	while ((rc = vxc_etcd_watch(f.e, key, 0, f.next, on_follow, &f, -1, &compact)) != 1) {
+		printf("error %d %s\n", rc, vxc_etcd_error(f.e));
+		fflush(stdout);
+		if (rc == -ERANGE && vxc_etcd_get(f.e, key, &kv, &rev) == 0) {
+			vxc_etcd_kv_clear(&kv);
+			f.next = rev + 1;
+		}
+		usleep(200000); /* the caller's backoff */
+	}
+	vxc_etcd_free(f.e);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -333,8 +392,12 @@ int main(int argc, char **argv)
 		rc = mode_failover(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "reauth"))
 		rc = mode_reauth(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "put"))
+		rc = mode_put(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "follow"))
+		rc = mode_follow(argv[2], atoi(argv[3]));
 	else
-		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY | reauth PROG\n",
+		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY | reauth PROG | put KEY VALUE | follow KEY N\n",
 			argv[0]);
 	curl_global_cleanup();
 	return rc;
