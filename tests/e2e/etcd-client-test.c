@@ -323,6 +323,11 @@ static int mode_reauth(const char *prog)
 	check(run(prog) == 0, "every token invalidated", NULL);
 	check(vxc_etcd_watch(e, "r/k", 0, rev, on_event, &s, -1, NULL) == 1 && s.n == 1,
 	      "a watch with a dead token logs in again and streams", e);
+	int64_t lease = 0;
+	check(vxc_etcd_lease_grant(e, 30, &lease) == 0, "a lease", e);
+	check(run(prog) == 0, "every token invalidated", NULL);
+	check(vxc_etcd_lease_keepalive(e, lease) == 0,
+	      "a lease keepalive with a dead token logs in again", e);
 	check(run(prog) == 0, "every token invalidated again", NULL);
 	check(vxc_etcd_get(e, "r/k", &kv, NULL) == 0 && !strcmp(kv.value, "1"),
 	      "a get with a dead token logs in again", e);
