@@ -402,8 +402,8 @@ int main(int argc, char **argv)
 	else if (argc == 4 && !strcmp(argv[1], "follow"))
 		rc = mode_follow(argv[2], atoi(argv[3]));
 	else
-		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY | reauth PROG | put KEY VALUE | follow KEY N\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s api | errno NAME | compacted KEY REV | failover KEY |\n"
+				"       reauth PROG | put KEY VALUE | follow KEY N\n", argv[0]);
 	curl_global_cleanup();
 	return rc;
 }
