@@ -21,7 +21,8 @@ etcd_cluster_start 3
 
 for h in h1 h2; do
 	vxt_node_conf "$h" spec= >/dev/null
-	etcd_node_conf_group >>"$VXT_WORK/$h/vxcloud.conf"
+	# 3 s per request: elections after a kill -9 are asked again for 3 x that
+	etcd_node_conf_group timeout_ms=3000 >>"$VXT_WORK/$h/vxcloud.conf"
 done
 
 spec() { # VERSION [MTU]: a small valid spec, different per version
