@@ -135,6 +135,14 @@ vxt_is "validate reads the spec from etcd" "$rc" 0
 vxt_ok "and names it by key and revision" grep -q "etcd:${ETCD_PREFIX}spec@$r4: valid" \
 	"$VXT_WORK/out"
 
+vx h1 plan
+vxt_is "plan with the spec from etcd: changes to make (exit 6)" "$rc" 6
+vxt_ok "plan names the spec by key and revision" grep -q \
+	"^plan for host h1 (spec etcd:${ETCD_PREFIX}spec@$r4):" "$VXT_WORK/out"
+vxt_ok "and plans instance b4 of that revision" grep -q "b4" "$VXT_WORK/out"
+vx h1 --spec "$VXT_WORK/v1.conf" validate
+vxt_ok "--spec FILE still reads the file" grep -q "v1.conf: valid" "$VXT_WORK/out"
+
 # One member killed -9: the others answer.
 etcd_member_kill 1
 vx h2 pull -o "$VXT_WORK/p2.conf"
