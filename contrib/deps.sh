@@ -12,6 +12,7 @@ packages=(
 	libcurl4-openssl-dev libjansson-dev docker.io podman catatonit
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libxml2-dev
 	qemu-utils dnsmasq-base
+	etcd-server etcd-client openssl
 )
 missing=()
 for p in "${packages[@]}"; do

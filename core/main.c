@@ -1,20 +1,24 @@
 /* vxcloud: make this host match the cloud spec. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "cfgread.h"
 #include "engine.h"
 #include "json.h"
 #include "lock.h"
 #include "nodeconf.h"
 #include "plan.h"
 #include "spec.h"
+#include "spec_store.h"
 #include "util.h"
 
 /* Exit codes, documented in vxcloud(8). */
@@ -24,6 +28,7 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_INVALID = 3, /* node config, spec or drivers refused; nothing changed */
 	EXIT_LOCKED = 5,  /* --no-wait and another run holds the lock */
+	EXIT_STALE = 5,   /* push: the store holds a revision newer than the one seen */
 	EXIT_DIFFERS = 6, /* plan/status: the host does not match the spec */
 };
 
@@ -34,6 +39,11 @@ struct options {
 	int json;
 	int nowait;
 	int verbose;
+	int force;          /* push: no compare */
+	int64_t revision;   /* push --revision N; -1: the one recorded */
+	const char *output; /* pull -o FILE */
+	char **args;        /* the command's own arguments */
+	int n_args;
 };
 
 struct run {
@@ -46,12 +56,16 @@ struct run {
 	struct vxc_spec *spec;
 	struct vxc_plan *plan;
 	int lock;
+	char *spec_text;    /* the spec read as text: push's FILE, or etcd's */
+	char *spec_name;    /* what messages call it */
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: vxcloud [--config FILE] [--spec FILE] [--host NAME] [--json] [--no-wait]\n"
 	      "               [-v] COMMAND\n"
+	      "       vxcloud [--config FILE] push [--force] [--revision N] FILE\n"
+	      "       vxcloud [--config FILE] pull [-o FILE]\n"
 	      "commands:\n"
 	      "  validate  check the node config, drivers and spec; change nothing\n"
 	      "  plan      show what apply would change; change nothing\n"
@@ -59,6 +73,8 @@ static void usage(FILE *f)
 	      "  destroy   remove everything vxcloud owns on this host, nothing else\n"
 	      "  status    desired vs actual, per object\n"
 	      "  plugins   drivers found in the plugin directory\n"
+	      "  push      validate FILE and store it as the spec in etcd\n"
+	      "  pull      print the spec stored in etcd\n"
 	      "see vxcloud(8)\n",
 	      f);
 }
@@ -106,10 +122,29 @@ static int open_engine(struct run *r)
 	return EXIT_OK;
 }
 
+/* The spec of this run: push's FILE as read, else etcd's when the node
+ * config names it (and no --spec), else the file. */
+static int load_spec(struct run *r)
+{
+	if (!r->spec_text && r->nc.etcd && !r->opt.spec) {
+		int64_t rev;
+		if (vxc_spec_fetch(&r->nc, &r->spec_text, &rev) < 0)
+			return -EIO;
+		r->spec_name = vxc_xasprintf("etcd:%s%s@%" PRId64, r->nc.etcd->prefix, VXC_SPEC_KEY,
+					     rev);
+		r->nc.spec = r->spec_name;
+	}
+	if (r->spec_text)
+		return vxc_spec_load_buffer(r->spec_text, r->spec_name, &r->spec, &r->diag);
+	return vxc_spec_load_file(r->nc.spec, &r->spec, &r->diag);
+}
+
 static int load_plan(struct run *r)
 {
-	int rc = vxc_spec_load_file(r->nc.spec, &r->spec, &r->diag);
+	int rc = load_spec(r);
 
+	if (rc == -EIO)
+		return EXIT_FAILED;
 	if (rc < 0)
 		return report_diag(r, "invalid spec");
 	if (vxc_plan_build(r->spec, r->nc.host, &r->plan, &r->diag) < 0)
@@ -160,13 +195,16 @@ static int driver_failed(struct run *r, const char *cmd)
 	return EXIT_FAILED;
 }
 
-static int cmd_validate(struct run *r)
+/* What validate checks, and push before it stores anything. */
+static int check_spec(struct run *r)
 {
 	int rc = open_engine(r);
 
 	if (rc)
 		return rc;
-	rc = vxc_spec_load_file(r->nc.spec, &r->spec, &r->diag);
+	rc = load_spec(r);
+	if (rc == -EIO)
+		return EXIT_FAILED;
 	if (rc < 0)
 		return report_diag(r, "invalid spec");
 	if (vxc_spec_host(r->spec, r->nc.host)) {
@@ -174,6 +212,15 @@ static int cmd_validate(struct run *r)
 		    vxc_engine_check_plan(&r->engine, r->plan, &r->diag) < 0)
 			return report_diag(r, "cannot serve this host's part of the spec");
 	}
+	return EXIT_OK;
+}
+
+static int cmd_validate(struct run *r)
+{
+	int rc = check_spec(r);
+
+	if (rc)
+		return rc;
 	printf("%s: valid: hosts %zu, networks %zu, routers %zu, instances %zu, "
 	       "floating IPs %zu, load balancers %zu\n",
 	       r->spec->path, r->spec->n_hosts, r->spec->n_networks, r->spec->n_routers,
@@ -387,6 +434,91 @@ static int cmd_plugins(struct run *r)
 	return refused ? EXIT_INVALID : EXIT_OK;
 }
 
+/* The file read once (regular file, size and string limits, no NUL): what
+ * is validated is what is stored. */
+static int read_push_file(struct run *r, const char *path)
+{
+	struct vxc_cfg_text t;
+	int rc = vxc_cfg_read(path, "spec", &t, &r->diag);
+
+	if (rc == 0) {
+		r->spec_text = t.text;
+		t.text = NULL;
+		r->spec_name = vxc_xstrdup(path);
+		r->nc.spec = r->spec_name;
+	}
+	vxc_cfg_text_free(&t);
+	return rc < 0 ? report_diag(r, "invalid spec") : EXIT_OK;
+}
+
+static int cmd_push(struct run *r)
+{
+	int64_t expect = r->opt.revision;
+	int rc;
+
+	if (!r->nc.etcd) {
+		fprintf(stderr, "vxcloud: push: node config %s has no etcd group to push to\n",
+			r->nc.path);
+		return EXIT_INVALID;
+	}
+	if ((rc = read_push_file(r, r->opt.args[0])) || (rc = check_spec(r)))
+		return rc;
+	if (r->opt.force)
+		expect = VXC_ETCD_ANY;
+	else if (expect < 0 && vxc_spec_revision_read(r->nc.state_dir, &expect) < 0)
+		expect = 0; /* never seen the store: the spec must not exist yet */
+	rc = vxc_spec_push(&r->nc, r->spec_text, strlen(r->spec_text), expect);
+	return rc == -ESTALE ? EXIT_STALE : rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int cmd_pull(struct run *r)
+{
+	if (!r->nc.etcd) {
+		fprintf(stderr, "vxcloud: pull: node config %s has no etcd group to pull from\n",
+			r->nc.path);
+		return EXIT_INVALID;
+	}
+	return vxc_spec_pull(&r->nc, r->opt.output) < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* "push --revision N": a revision is a positive 64-bit integer, 0 = absent. */
+static int parse_revision(const char *s, int64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0) {
+		fprintf(stderr, "vxcloud: --revision '%s': not a revision (0, 1, 2, ...)\n", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* push takes FILE, the rest nothing; push's and pull's options only there. */
+static int check_command_args(const struct options *o, const char *cmd)
+{
+	int push = !strcmp(cmd, "push"), pull = !strcmp(cmd, "pull");
+	const char *misplaced = (o->force || o->revision >= 0) && !push ? "--force and --revision"
+				: o->output && !pull ? "-o" : NULL;
+
+	if (misplaced) {
+		fprintf(stderr, "vxcloud: %s go%s with %s only\n", misplaced,
+			o->output && !pull ? "es" : "", o->output && !pull ? "pull" : "push");
+		return -1;
+	}
+	if (push && o->force && o->revision >= 0) {
+		fprintf(stderr, "vxcloud: push: --force or --revision, not both\n");
+		return -1;
+	}
+	if (o->n_args != push) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o, const char **cmd)
 {
 	static const struct option longopts[] = {
@@ -394,11 +526,13 @@ static int parse_args(int argc, char **argv, struct options *o, const char **cmd
 		{ "host", required_argument, NULL, 'H' },   { "json", no_argument, NULL, 'j' },
 		{ "no-wait", no_argument, NULL, 'n' },      { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "force", no_argument, NULL, 'f' },        { "revision", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:s:H:jnvhV", longopts, NULL)) != -1) {
+	o->revision = -1;
+	while ((c = getopt_long(argc, argv, "c:s:H:jnvhVfr:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 's': o->spec = optarg; break;
@@ -406,17 +540,22 @@ static int parse_args(int argc, char **argv, struct options *o, const char **cmd
 		case 'j': o->json = 1; break;
 		case 'n': o->nowait = 1; break;
 		case 'v': o->verbose++; break;
+		case 'f': o->force = 1; break;
+		case 'r': if (parse_revision(optarg, &o->revision) < 0) return -1; break;
+		case 'o': o->output = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': puts("vxcloud " PACKAGE_VERSION); exit(EXIT_OK);
 		default: usage(stderr); return -1;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		usage(stderr);
 		return -1;
 	}
 	*cmd = argv[optind];
-	return 0;
+	o->args = argv + optind + 1;
+	o->n_args = argc - optind - 1;
+	return check_command_args(o, *cmd);
 }
 
 static void run_free(struct run *r)
@@ -429,6 +568,8 @@ static void run_free(struct run *r)
 	vxc_changes_free(&r->changes);
 	vxc_diag_free(&r->diag);
 	vxc_nodeconf_free(&r->nc);
+	free(r->spec_text);
+	free(r->spec_name);
 }
 
 int main(int argc, char **argv)
@@ -440,6 +581,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &r.opt, &cmd) < 0)
 		return EXIT_USAGE;
 	vxc_diag_init(&r.diag);
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread: etcd's client */
 	rc = load_nodeconf(&r);
 	if (rc == EXIT_OK) {
 		if (!strcmp(cmd, "validate"))
@@ -454,6 +596,10 @@ int main(int argc, char **argv)
 			rc = cmd_status(&r);
 		else if (!strcmp(cmd, "plugins"))
 			rc = cmd_plugins(&r);
+		else if (!strcmp(cmd, "push"))
+			rc = cmd_push(&r);
+		else if (!strcmp(cmd, "pull"))
+			rc = cmd_pull(&r);
 		else {
 			fprintf(stderr, "vxcloud: unknown command '%s'\n", cmd);
 			usage(stderr);
@@ -461,5 +607,6 @@ int main(int argc, char **argv)
 		}
 	}
 	run_free(&r);
+	curl_global_cleanup();
 	return rc;
 }

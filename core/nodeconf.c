@@ -61,12 +61,13 @@ void vxc_nodeconf_free(struct vxc_nodeconf *nc)
 		config_destroy(&nc->cfg);
 	free(nc->host);
 	free(nc->path);
+	vxc_etcd_conf_free((struct vxc_etcd_conf *)nc->etcd);
 	memset(nc, 0, sizeof(*nc));
 }
 
 static const char *const top_keys[] = {
 	"host", "spec", "plugin_dir", "state_dir", "netns_dir", "log_level", "settings",
-	"network", "nat", "lb", "container", "vm",
+	"network", "nat", "lb", "container", "vm", "etcd",
 };
 
 static int known_top_key(const char *name)
@@ -237,6 +238,7 @@ int vxc_nodeconf_load(struct vxc_nodeconf *nc, const char *path, struct vxc_diag
 	load_log_level(nc, d);
 	load_roles(nc, d);
 	load_settings(nc, d);
+	vxc_nodeconf_load_etcd(nc, d);
 	return d->n > before ? -EINVAL : 0;
 }
 

@@ -6,6 +6,7 @@
 #include <libconfig.h>
 #include <vxcloud/plugin.h>
 #include "diag.h"
+#include "etcd.h"
 
 /* A role is a concern, except compute, which has one role per instance kind. */
 enum vxc_role {
@@ -30,6 +31,7 @@ struct vxc_nodeconf {
 	const char *driver[VXC_ROLE_COUNT]; /* NULL: no driver for that role */
 	int driver_line[VXC_ROLE_COUNT];
 	const config_setting_t *settings;   /* the `settings` group, or NULL */
+	const struct vxc_etcd_conf *etcd;   /* the `etcd` group; NULL: the spec is a file */
 };
 
 #define VXC_DEFAULT_CONFIG VXC_SYSCONFDIR "/vxcloud.conf"
@@ -47,6 +49,10 @@ void vxc_nodeconf_init(struct vxc_nodeconf *nc);
 /* Reads path; every problem goes to diag; -EINVAL or -errno on failure. */
 int vxc_nodeconf_load(struct vxc_nodeconf *nc, const char *path, struct vxc_diag *diag);
 void vxc_nodeconf_free(struct vxc_nodeconf *nc);
+
+/* The `etcd` group (core/nodeconf_etcd.c), into nc->etcd; 0 when absent. */
+int vxc_nodeconf_load_etcd(struct vxc_nodeconf *nc, struct vxc_diag *diag);
+void vxc_etcd_conf_free(struct vxc_etcd_conf *conf);
 
 /* The settings block of driver `name`, or NULL. */
 const config_setting_t *vxc_nodeconf_settings(const struct vxc_nodeconf *nc, const char *name);
