@@ -139,7 +139,7 @@ int agent_open(struct agent *a)
 	vxc_diag_free(&d);
 	if (r == 0) {
 		a->spec_path = agent_spec_in_store(a)
-				       ? vxc_xasprintf("etcd %sspec", a->nc->etcd->prefix)
+				       ? vxc_xasprintf("etcd:%sspec", a->nc->etcd->prefix)
 				       : vxc_xstrdup(a->nc->spec);
 		agent_log("host %s: node config %s, spec %s", a->nc->host, a->nc->path,
 			  a->spec_path);
@@ -147,8 +147,8 @@ int agent_open(struct agent *a)
 	return r;
 }
 
-/* The spec text from etcd and its name in messages: "etcd
- * /vxcloud/spec@12". NULL text: the spec is a file. */
+/* The spec text from etcd and its name in messages: "etcd:
+ * /vxcloud/spec@12", as the CLI names it. NULL text: the spec is a file. */
 static const char *store_text(const struct agent *a, char **name)
 {
 	*name = NULL;
