@@ -241,7 +241,11 @@ void agent_store_stop(struct agent *a);
 void agent_store_read(struct agent *a);
 void agent_store_publish(struct agent *a);
 char *agent_store_state(const struct agent *a);
-void agent_store_traffic(const struct agent *a, uint64_t *bytes, unsigned *reads);
+struct agent_store_traffic {
+	uint64_t spec_bytes, rx_bytes;
+	unsigned spec_reads;
+};
+void agent_store_traffic(const struct agent *a, struct agent_store_traffic *t);
 
 /* agent_status.c: the control socket (`vxcloud status` asks it) */
 int agent_plan_done(const struct agent *a);

@@ -44,34 +44,33 @@ int agent_in_sync(const struct agent *a)
 static void text_store(const struct agent *a, FILE *f)
 {
 	char *state = agent_store_state(a);
-	uint64_t bytes;
-	unsigned reads;
+	struct agent_store_traffic t;
 
 	if (!state)
 		return;
-	agent_store_traffic(a, &bytes, &reads);
+	agent_store_traffic(a, &t);
 	fprintf(f, "store: %s; spec revision seen %lld, applied %lld; %u spec text%s read, "
-		   "%llu bytes\n",
-		state, (long long)a->store_rev_seen, (long long)a->store_rev_applied, reads,
-		reads == 1 ? "" : "s", (unsigned long long)bytes);
+		   "%llu bytes, %llu bytes from etcd\n",
+		state, (long long)a->store_rev_seen, (long long)a->store_rev_applied,
+		t.spec_reads, t.spec_reads == 1 ? "" : "s", (unsigned long long)t.spec_bytes,
+		(unsigned long long)t.rx_bytes);
 	free(state);
 }
 
 static void json_store(const struct agent *a, FILE *f)
 {
 	char *state = agent_store_state(a);
-	uint64_t bytes;
-	unsigned reads;
+	struct agent_store_traffic t;
 
 	if (!state)
 		return;
-	agent_store_traffic(a, &bytes, &reads);
+	agent_store_traffic(a, &t);
 	fputs(",\"store\":{\"state\":", f);
 	vxc_json_str(f, state);
 	fprintf(f, ",\"spec_revision_seen\":%lld,\"spec_revision_applied\":%lld,"
-		   "\"spec_reads\":%u,\"spec_bytes\":%llu}",
-		(long long)a->store_rev_seen, (long long)a->store_rev_applied, reads,
-		(unsigned long long)bytes);
+		   "\"spec_reads\":%u,\"spec_bytes\":%llu,\"rx_bytes\":%llu}",
+		(long long)a->store_rev_seen, (long long)a->store_rev_applied, t.spec_reads,
+		(unsigned long long)t.spec_bytes, (unsigned long long)t.rx_bytes);
 	free(state);
 }
 

@@ -59,6 +59,7 @@ struct agent_store {
 	char *error;            /* the failure that made it unreachable */
 	uint64_t spec_bytes;    /* spec text read from etcd, in total */
 	unsigned spec_reads;
+	uint64_t rx_bytes;      /* what the watch thread's handle read, replies whole */
 
 	/* watch thread only */
 	int64_t next_rev;       /* watch from here; 0: read the key first */
@@ -153,6 +154,7 @@ static void deliver(struct agent_store *s, const char *text, size_t len, int64_t
 	pthread_mutex_lock(&s->mu);
 	s->spec_bytes += len;
 	s->spec_reads++;
+	s->rx_bytes = vxc_etcd_rx_bytes(s->watch_h);
 	if (rev > s->spec_rev) {
 		free(s->spec_text);
 		s->spec_text = vxc_xmalloc(len + 1);
@@ -219,8 +221,14 @@ static void *watch_main(void *arg)
 				continue;
 			}
 		} else {
+			int64_t t0 = agent_now_ms();
+
 			r = vxc_etcd_watch(s->watch_h, SPEC_KEY, 0, s->next_rev, on_spec_event, s,
 					   s->stopfd, &compact);
+			/* A stream that lasted was connected: its end starts a new series
+			 * of tries, from the shortest wait. */
+			if (agent_now_ms() - t0 >= BACKOFF_MAX_MS)
+				wait_ms = 0;
 			if (r == 0)
 				break; /* stopping */
 			if (r == -ERANGE) {
@@ -233,6 +241,12 @@ static void *watch_main(void *arg)
 		}
 		store_failed(s, s->next_rev ? "watching the spec" : "reading the spec", r,
 			     s->watch_h);
+		if (!wait_ms && s->next_rev) /* the first failure of a series */
+			agent_log("etcd: the spec's watch broke (%s); resuming from revision %lld",
+				  vxc_etcd_error(s->watch_h), (long long)s->next_rev);
+		else if (!wait_ms)
+			agent_log("etcd: cannot read the spec (%s); trying again",
+				  vxc_etcd_error(s->watch_h));
 		if (backoff(s, &wait_ms))
 			break;
 	}
@@ -577,17 +591,19 @@ char *agent_store_state(const struct agent *a)
 	return out;
 }
 
-/* The spec's bytes read from etcd so far, and how many texts. */
-void agent_store_traffic(const struct agent *a, uint64_t *bytes, unsigned *reads)
+/* How many spec texts were read from etcd so far, their bytes, and the
+ * bytes of etcd's replies to the watch thread (JSON, base64) until the
+ * last one: the traffic per change. */
+void agent_store_traffic(const struct agent *a, struct agent_store_traffic *t)
 {
 	struct agent_store *s = a->store;
 
-	*bytes = 0;
-	*reads = 0;
+	memset(t, 0, sizeof(*t));
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->mu);
-	*bytes = s->spec_bytes;
-	*reads = s->spec_reads;
+	t->spec_bytes = s->spec_bytes;
+	t->spec_reads = s->spec_reads;
+	t->rx_bytes = s->rx_bytes;
 	pthread_mutex_unlock(&s->mu);
 }

@@ -245,14 +245,27 @@ start_agent cmp2
 converged "restarted, cmp2 is alive and converged again" "$rev4"
 
 # ---- a host cut from the underlay, then restored ----------------------------------
+# While it is cut, two revisions are pushed and etcd compacts its history
+# past the revision cmp1's watch resumes from: it must read the key again.
+lines=$(wc -l <"$VXT_WORK/cmp1/agent.log")
 vxt_ns fabric ip link set u-cmp1 down
+watch_broke() {
+	tail -n +"$((lines + 1))" "$VXT_WORK/cmp1/agent.log" | grep -q "spec's watch broke"
+}
+vxt_ok "cmp1 cut from the underlay: its watch breaks (TCP keepalives)" \
+	vxt_wait_until 300 watch_broke
+spec "$VXT_WORK/s5a.conf" web1 web3:cmp1
+push "$VXT_WORK/s5a.conf" >/dev/null
 spec "$VXT_WORK/s5.conf" web1 web3:cmp1 web4:cmp1
 rev5=$(push "$VXT_WORK/s5.conf")
-vxt_ok "cmp1 cut from the underlay: it goes gone while the others converge" \
+vxt_ok "etcd compacts its history up to revision $rev5" etcd_ctl compact "$rev5"
+vxt_ok "cmp1 goes gone while the others converge" \
 	vxt_wait_until 300 eval 'host_line cmp1 | grep -q "^cmp1 *gone "'
 vxt_fail "web4 is not there while cmp1 is cut" test -e "$VXT_WORK/cmp1/netns/vxi-web4"
 vxt_ns fabric ip link set u-cmp1 up
 converged "restored, cmp1 catches up: revision $rev5" "$rev5"
+vxt_ok "its watch found its revision compacted and read the spec again" \
+	grep -q 'was compacted (up to [0-9]*); reading the spec again' "$VXT_WORK/cmp1/agent.log"
 vxt_ok "web4 runs on cmp1" vxt_inst_ns cmp1 vxi-web4 ip -4 addr show dev eth0
 
 # ---- a revision one host cannot serve ----------------------------------------------
