@@ -37,7 +37,8 @@
 
 struct agent_store {
 	struct vxc_etcd *watch_h, *lease_h;
-	char *host;
+	char *alive_key, *status_key; /* alive/<host>, status/<host> */
+	int64_t started_ms;     /* wall clock, for alive/<host> */
 	unsigned ttl_s;
 	int stopfd;             /* readable: the threads stop (the watch polls it) */
 	pthread_t watch_t, lease_t;
@@ -263,9 +264,9 @@ static int announce(struct agent_store *s, int64_t *lease)
 	if (r < 0)
 		return r;
 	alive = vxc_xasprintf("{\"pid\":%ld,\"started\":%lld}", (long)getpid(),
-			      (long long)wall_ms());
-	r = vxc_etcd_put(s->lease_h, s->host /* alive/<host> */, alive, strlen(alive),
-			 VXC_ETCD_ANY, *lease, NULL);
+			      (long long)s->started_ms);
+	r = vxc_etcd_put(s->lease_h, s->alive_key, alive, strlen(alive), VXC_ETCD_ANY, *lease,
+			 NULL);
 	free(alive);
 	if (r < 0)
 		*lease = 0;
@@ -274,16 +275,16 @@ static int announce(struct agent_store *s, int64_t *lease)
 
 static int write_doc(struct agent_store *s, json_t *doc)
 {
-	char *text, *key = vxc_xasprintf("status/%s", s->host + strlen("alive/"));
+	char *text;
 	int r;
 
 	json_object_set_new(doc, "store", json_string("ok"));
 	json_object_set_new(doc, "written_ms", json_integer(wall_ms()));
 	text = json_dumps(doc, JSON_COMPACT);
-	r = text ? vxc_etcd_put(s->lease_h, key, text, strlen(text), VXC_ETCD_ANY, 0, NULL)
+	r = text ? vxc_etcd_put(s->lease_h, s->status_key, text, strlen(text), VXC_ETCD_ANY, 0,
+				NULL)
 		 : -ENOMEM;
 	free(text);
-	free(key);
 	return r;
 }
 
@@ -387,9 +388,8 @@ static void *lease_main(void *arg)
 	}
 	/* A clean stop: the host is not alive any more, say so now. */
 	if (lease && vxc_etcd_lease_revoke(s->lease_h, lease) < 0)
-		agent_log("etcd: cannot revoke the liveness lease: %s; alive/%s goes when it "
-			  "expires",
-			  vxc_etcd_error(s->lease_h), s->host + strlen("alive/"));
+		agent_log("etcd: cannot revoke the liveness lease: %s; %s goes when it expires",
+			  vxc_etcd_error(s->lease_h), s->alive_key);
 	return NULL;
 }
 
@@ -401,7 +401,8 @@ static void store_free(struct agent_store *s)
 	vxc_etcd_free(s->lease_h);
 	if (s->stopfd >= 0)
 		close(s->stopfd);
-	free(s->host);
+	free(s->alive_key);
+	free(s->status_key);
 	free(s->spec_text);
 	free(s->error);
 	json_decref(s->doc);
@@ -422,7 +423,9 @@ int agent_store_start(struct agent *a)
 	s = vxc_xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->wake, NULL);
-	s->host = vxc_xasprintf("alive/%s", a->nc->host);
+	s->alive_key = vxc_xasprintf("alive/%s", a->nc->host);
+	s->status_key = vxc_xasprintf("status/%s", a->nc->host);
+	s->started_ms = wall_ms() - (agent_now_ms() - a->started_ms);
 	s->ttl_s = conf->lease_ttl_s ? conf->lease_ttl_s : 10;
 	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	a->store_src.type = SRC_STORE;

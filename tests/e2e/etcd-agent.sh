@@ -84,7 +84,7 @@ node_conf() {
 	local h=$1
 	shift
 	vxt_node_conf "$h" spec= nat=nftables log_level=warning >/dev/null
-	etcd_node_conf_group lease_ttl_s="$LEASE_TTL_S" timeout_ms=1000 "$@" \
+	etcd_node_conf_group lease_ttl_s="$LEASE_TTL_S" "$@" \
 		>>"$VXT_WORK/$h/vxcloud.conf"
 }
 
