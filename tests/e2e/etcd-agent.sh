@@ -261,6 +261,8 @@ rev5=$(push "$VXT_WORK/s5.conf")
 vxt_ok "etcd compacts its history up to revision $rev5" etcd_ctl compact "$rev5"
 vxt_ok "cmp1 goes gone while the others converge" \
 	vxt_wait_until 300 eval 'host_line cmp1 | grep -q "^cmp1 *gone "'
+vxt_ok "status --cloud: cmp1 lags (revision $rev4 applied, the spec is $rev5)" eval \
+	'host_line cmp1 | grep -q "lagging: revision $rev4 applied, the spec is $rev5"'
 vxt_fail "web4 is not there while cmp1 is cut" test -e "$VXT_WORK/cmp1/netns/vxi-web4"
 vxt_ns fabric ip link set u-cmp1 up
 converged "restored, cmp1 catches up: revision $rev5" "$rev5"
