@@ -505,19 +505,21 @@ void agent_store_read(struct agent *a)
 	}
 }
 
+/* Each failing object; the pass's own error only when no object failed
+ * (a failure outside any object: listing what the host holds, removing). */
 static json_t *errors_json(const struct agent *a)
 {
 	json_t *v = json_array();
 
-	if (a->last.error)
-		json_array_append_new(v, json_pack("{s:s,s:s,s:s}", "kind", "host", "name",
-						   a->nc->host, "error", a->last.error));
 	for (size_t i = 0; i < a->n_objs; i++)
 		if (a->objs[i].error)
 			json_array_append_new(v, json_pack("{s:s,s:s,s:s}", "kind",
 							   vxc_kind_name(a->objs[i].kind), "name",
 							   a->objs[i].name, "error",
 							   a->objs[i].error));
+	if (a->last.error && !json_array_size(v))
+		json_array_append_new(v, json_pack("{s:s,s:s,s:s}", "kind", "host", "name",
+						   a->nc->host, "error", a->last.error));
 	return v;
 }
 

@@ -44,11 +44,15 @@ for who in web1 web2 web3 web4 client; do
 done
 chmod -R a+rX "$www"
 
-instance() { # NAME HOST ADDRESS [KIND]
+instance() { # NAME HOST ADDRESS [KIND] (KIND broken: a container whose program is missing)
+	local kind=${4:-container}
 	local run="command = [ \"busybox\", \"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"$www/$1\" ];"
-	[ "${4:-container}" = container ] || run="cpus = 1; memory = 128;"
+	case $kind in
+	vm) run="cpus = 1; memory = 128;" ;;
+	broken) run="command = [ \"/nonexistent/vxcloud-test\" ];" kind=container ;;
+	esac
 	printf '  { name = "%s"; kind = "%s"; host = "%s"; network = "blue";
-    address = "%s"; %s }' "$1" "${4:-container}" "$2" "$3" "$run"
+    address = "%s"; %s }' "$1" "$kind" "$2" "$3" "$run"
 }
 
 # spec FILE FIP_TARGET [NAME:HOST[:KIND]...]: web1 on cmp1 and web2 on cmp2,
@@ -285,6 +289,24 @@ vxt_ok "cmp2 keeps revision $rev5" eval \
 	'cloud --json | grep "\"host\":\"cmp2\"" | grep -q "\"spec_revision_applied\":$rev5"'
 rev7=$(push "$VXT_WORK/s5.conf")
 converged "the next push without it: every host converged at $rev7" "$rev7"
+
+# ---- an object that fails on one host --------------------------------------------
+spec "$VXT_WORK/s8.conf" web1 web3:cmp1 web4:cmp1 bad:cmp2:broken
+rev8=$(push "$VXT_WORK/s8.conf")
+failing() { host_line cmp2 | grep -q 'failing: instance bad: .*nonexistent'; }
+if vxt_wait_until 300 failing; then
+	vxt_pass "revision $rev8 has an instance whose program is missing: cmp2 is failing, naming it"
+else
+	vxt_flunk "revision $rev8 has an instance whose program is missing: cmp2 is failing" \
+		"$(cloud 2>&1)" "$(tail -n 10 "$VXT_WORK/cmp2/agent.log")"
+fi
+vxt_fail "status --cloud exits non-zero" cloud
+bad_listed() {
+	cloud --json | grep '"host":"cmp2"' | grep -q '"errors":\[{"kind":"instance","name":"bad"'
+}
+vxt_ok "its document lists the error" bad_listed
+rev7=$(push "$VXT_WORK/s5.conf")
+converged "without it: every host converged at $rev7" "$rev7"
 
 # ---- security -------------------------------------------------------------------------------
 ep=${ETCD_ENDPOINT_LIST[1]}
