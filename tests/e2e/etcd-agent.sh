@@ -16,9 +16,11 @@
 # hosts keep working and their state, the agents say the store is
 # unreachable, and after the restart the next push reaches every host; an
 # agent killed -9 -> gone once its lease expires, converged after restart;
-# a host cut from the underlay and restored catches up; a revision a host
-# cannot serve is refused there and reported; clients without the right
-# credentials are refused.
+# a host cut from the underlay (while etcd compacts its history) and
+# restored catches up; a revision a host cannot serve is refused there and
+# reported; an instance that cannot start shows its host failing; SIGHUP
+# swaps the NAT driver, the spec still from etcd; clients without the right
+# credentials are refused; SIGTERM revokes the lease.
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
 . "$VXC_TOP_SRCDIR/tests/lib/etcd.sh"
 vxt_require_root
@@ -83,11 +85,12 @@ CONF
 }
 
 # node_conf HOST [etcd KEY=VALUE...]: the harness's node config without a
-# spec file, and the etcd group of this cluster.
+# spec file (NAT driver $NAT, default nftables), and the etcd group of this
+# cluster.
 node_conf() {
 	local h=$1
 	shift
-	vxt_node_conf "$h" spec= nat=nftables log_level=warning >/dev/null
+	vxt_node_conf "$h" spec= nat="${NAT:-nftables}" log_level=warning >/dev/null
 	etcd_node_conf_group lease_ttl_s="$LEASE_TTL_S" "$@" \
 		>>"$VXT_WORK/$h/vxcloud.conf"
 }
@@ -324,6 +327,22 @@ vxt_ok "and says so" grep -qi 'auth\|password\|denied\|refused' <<<"$out"
 vxt_fail "a push --force with a wrong password is refused" push --force "$VXT_WORK/s1.conf"
 cp "$VXT_WORK/net/good.conf" "$VXT_WORK/net/vxcloud.conf"
 vxt_ok "and changed nothing: every host still at revision $rev7" every_host_at "$rev7"
+
+# ---- SIGHUP: another NAT driver, the spec still from etcd --------------------------
+if [ -f "$VXT_BUILDDIR/plugins/nat/iptables/.libs/iptables.so" ] &&
+	command -v iptables-legacy-save >/dev/null; then
+	NAT=iptables node_conf net
+	kill -HUP "${AGENT_PID[net]}"
+	swapped() {
+		vxt_vxcloud net status | grep -q '^nat  *r1  *iptables  *ok' && every_host_at "$rev7"
+	}
+	vxt_ok "SIGHUP with nat = iptables: the agent swaps the driver, the spec stays revision $rev7" \
+		vxt_wait_until 300 swapped
+	vxt_is "the floating IP works through iptables" "$(who http://203.0.113.20:8080)" \
+		"web1 203.0.113.100"
+else
+	vxt_diag "no nat/iptables plugin or iptables-legacy: the SIGHUP check is left out"
+fi
 
 # ---- a clean stop --------------------------------------------------------------------------
 before=$(vxt_snapshot cmp1)
