@@ -69,6 +69,7 @@ enum agent_src_type {
 	SRC_NFT,
 	SRC_PIDFD,
 	SRC_ENGINE,  /* a compute engine's event stream (agent_engines.c) */
+	SRC_STORE,   /* etcd's watch thread has a newer spec (agent_store.c) */
 };
 
 struct agent_src {
@@ -149,6 +150,15 @@ struct agent {
 	struct agent_spawned { pid_t pid; ino_t ns_ino; } *spawned; /* by the last pass */
 	size_t n_spawned;
 	int stop;
+
+	/* the spec from etcd (node config `etcd` group): agent_store.c */
+	struct agent_store *store;  /* NULL: the spec is a file */
+	struct agent_src store_src;
+	char *store_text;           /* the newest spec text read */
+	int64_t store_rev_seen;     /* its revision */
+	int64_t store_rev_plan;     /* the revision the plan was made from */
+	int64_t store_rev_applied;  /* the plan's revision once a pass left the host in sync */
+	char *store_sig;            /* the status last handed over, without times */
 };
 
 /* agent_main.c */
@@ -218,7 +228,28 @@ void agent_engines_drain(struct agent *a);
 void agent_engines_fini(struct agent *a);
 int agent_engines_follow(const struct agent *a, const char *instance);
 
+/* The spec comes from etcd: the node config has an `etcd` group and no
+ * --spec FILE overrides it. */
+static inline int agent_spec_in_store(const struct agent *a)
+{
+	return a->nc->etcd && !a->opt.spec;
+}
+
+/* agent_store.c: the spec from etcd, status/<host> and alive/<host> in it */
+int agent_store_start(struct agent *a);
+void agent_store_stop(struct agent *a);
+void agent_store_read(struct agent *a);
+void agent_store_publish(struct agent *a);
+char *agent_store_state(const struct agent *a);
+struct agent_store_traffic {
+	uint64_t spec_bytes, rx_bytes;
+	unsigned spec_reads;
+};
+void agent_store_traffic(const struct agent *a, struct agent_store_traffic *t);
+
 /* agent_status.c: the control socket (`vxcloud status` asks it) */
+int agent_plan_done(const struct agent *a);
+int agent_in_sync(const struct agent *a);
 int agent_control_open(struct agent *a);
 void agent_control_accept(struct agent *a);
 void agent_control_close(struct agent *a);

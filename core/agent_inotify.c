@@ -47,16 +47,20 @@ static const char *base_of(const char *path)
 /* Both watches follow the node config (a reload may move them). */
 void agent_inotify_sync(struct agent *a)
 {
-	char *dir = dir_of(a->spec_path);
+	char *dir = agent_spec_in_store(a) ? NULL : dir_of(a->spec_path);
 	int wd;
 
-	wd = inotify_add_watch(a->inofd, dir, SPEC_EVENTS);
-	if (wd < 0)
-		agent_log("error: cannot watch %s for spec changes: %s", dir, strerror(errno));
-	else if (a->spec_wd >= 0 && a->spec_wd != wd && a->spec_wd != a->netns_wd)
-		inotify_rm_watch(a->inofd, a->spec_wd);
-	a->spec_wd = wd;
-	free(dir);
+	/* A spec in etcd comes by the store's watch (agent_store.c). */
+	if (dir) {
+		wd = inotify_add_watch(a->inofd, dir, SPEC_EVENTS);
+		if (wd < 0)
+			agent_log("error: cannot watch %s for spec changes: %s", dir,
+				  strerror(errno));
+		else if (a->spec_wd >= 0 && a->spec_wd != wd && a->spec_wd != a->netns_wd)
+			inotify_rm_watch(a->inofd, a->spec_wd);
+		a->spec_wd = wd;
+		free(dir);
+	}
 	/* The netns directory appears with the first namespace vxcloud makes. */
 	wd = inotify_add_watch(a->inofd, a->nc->netns_dir, NETNS_EVENTS);
 	if (wd >= 0)
@@ -88,7 +92,7 @@ static void on_event(struct agent *a, const struct inotify_event *ev)
 	}
 	if (!ev->len)
 		return;
-	if (ev->wd == a->spec_wd && !strcmp(ev->name, base_of(a->spec_path))) {
+	if (ev->wd == a->spec_wd && a->spec_wd >= 0 && !strcmp(ev->name, base_of(a->spec_path))) {
 		/* A file renamed over the spec or closed after writing is whole:
 		 * read at once. Otherwise let the writer finish. */
 		a->spec_dirty = 1;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "etcd.h"
 #include "util.h"
 
 static void log_diag(const char *what, const struct vxc_diag *d)
@@ -89,11 +90,14 @@ static void close_engine(struct vxc_engine *e)
 	}
 }
 
-/* Spec and plan for nc's host, checked against engine e's drivers. */
+/* Spec and plan for nc's host, checked against engine e's drivers. The
+ * spec is the file nc names, or text from etcd (named `name` in messages). */
 static int load_plan(const struct vxc_nodeconf *nc, const struct vxc_engine *e,
-		     struct vxc_spec **spec, struct vxc_plan **plan, struct vxc_diag *d)
+		     const char *text, const char *name, struct vxc_spec **spec,
+		     struct vxc_plan **plan, struct vxc_diag *d)
 {
-	int r = vxc_spec_load_file(nc->spec, spec, d);
+	int r = text ? vxc_spec_load_buffer(text, name, spec, d)
+		     : vxc_spec_load_file(nc->spec, spec, d);
 
 	if (r == 0)
 		r = vxc_plan_build(*spec, nc->host, plan, d);
@@ -134,11 +138,24 @@ int agent_open(struct agent *a)
 		r = 0;
 	vxc_diag_free(&d);
 	if (r == 0) {
-		a->spec_path = vxc_xstrdup(a->nc->spec);
+		a->spec_path = agent_spec_in_store(a)
+				       ? vxc_xasprintf("etcd:%sspec", a->nc->etcd->prefix)
+				       : vxc_xstrdup(a->nc->spec);
 		agent_log("host %s: node config %s, spec %s", a->nc->host, a->nc->path,
-			  a->nc->spec);
+			  a->spec_path);
 	}
 	return r;
+}
+
+/* The spec text from etcd and its name in messages: "etcd:
+ * /vxcloud/spec@12", as the CLI names it. NULL text: the spec is a file. */
+static const char *store_text(const struct agent *a, char **name)
+{
+	*name = NULL;
+	if (!agent_spec_in_store(a) || !a->store_text)
+		return NULL;
+	*name = vxc_xasprintf("%s@%lld", a->spec_path, (long long)a->store_rev_seen);
+	return a->store_text;
 }
 
 /* A refused spec changes nothing: the host keeps the last good one. */
@@ -148,10 +165,14 @@ int agent_load_spec(struct agent *a)
 	struct vxc_plan *plan = NULL;
 	int64_t t0 = agent_now_us();
 	struct vxc_diag d;
+	char *name;
+	const char *text = store_text(a, &name);
 	int r;
 
+	if (agent_spec_in_store(a) && !text)
+		return 0; /* no spec in the store yet */
 	vxc_diag_init(&d);
-	r = load_plan(a->nc, a->engine, &spec, &plan, &d);
+	r = load_plan(a->nc, a->engine, text, name, &spec, &plan, &d);
 	if (r < 0) {
 		free(a->spec_error);
 		a->spec_error = diag_summary(&d, r);
@@ -160,14 +181,17 @@ int agent_load_spec(struct agent *a)
 			 &d);
 	} else {
 		take_plan(a, spec, plan);
+		a->store_rev_plan = a->store_rev_seen;
 		a->spec_load_us = agent_now_us() - t0;
 		agent_log("spec %s: generation %u accepted (read, validated and planned in %.1f ms)",
-			  a->nc->spec, a->spec_generation, (double)a->spec_load_us / 1000.0);
+			  name ? name : a->spec_path, a->spec_generation,
+			  (double)a->spec_load_us / 1000.0);
 		agent_objs_rebuild(a);
 		agent_mark_full(a, a->spec_generation == 1 ? CAUSE_START : CAUSE_SPEC,
 				a->spec_generation == 1 ? "agent started" : "spec changed");
 	}
 	vxc_diag_free(&d);
+	free(name);
 	return r;
 }
 
@@ -182,21 +206,29 @@ int agent_reload(struct agent *a)
 	struct vxc_spec *spec = NULL;
 	struct vxc_plan *plan = NULL;
 	struct vxc_diag d;
+	char *name;
+	const char *text = store_text(a, &name);
 	int r = -EINVAL;
 
 	vxc_diag_init(&d);
 	nc = load_nodeconf(&a->opt, &d);
 	if (!nc)
 		log_diag("reload: invalid node config; keeping the running one", &d);
+	else if (!nc->etcd != !a->nc->etcd)
+		agent_log("reload: the node config moves the spec between a file and etcd; "
+			  "that needs a restart of vxcloudd; keeping the running config");
+	else if (agent_spec_in_store(a) && !text)
+		agent_log("reload: no spec from etcd yet; keeping the running config");
 	else if (!(e = open_engine(a, nc, &d)))
 		log_diag("reload: cannot use the configured drivers; keeping the running ones", &d);
-	else if (load_plan(nc, e, &spec, &plan, &d) < 0)
+	else if (load_plan(nc, e, text, name, &spec, &plan, &d) < 0)
 		log_diag("reload: the spec does not fit the new node config; keeping the running "
 			 "one",
 			 &d);
 	else
 		r = 0;
 	vxc_diag_free(&d);
+	free(name);
 	if (r < 0) {
 		close_engine(e);
 		free_nodeconf(nc);
@@ -208,8 +240,11 @@ int agent_reload(struct agent *a)
 	a->engine = e;
 	a->nc = nc;
 	take_plan(a, spec, plan);
-	free(a->spec_path);
-	a->spec_path = vxc_xstrdup(nc->spec);
+	a->store_rev_plan = a->store_rev_seen;
+	if (!agent_spec_in_store(a)) {
+		free(a->spec_path);
+		a->spec_path = vxc_xstrdup(nc->spec);
+	}
 	agent_log("reload: node config %s; spec generation %u", nc->path, a->spec_generation);
 	agent_objs_rebuild(a);
 	agent_mark_full(a, CAUSE_RELOAD, "node config reloaded");
@@ -226,6 +261,8 @@ void agent_close(struct agent *a)
 	agent_objs_free(a);
 	free(a->spec_path);
 	free(a->spec_error);
+	free(a->store_text);
+	free(a->store_sig);
 	free(a->full_why);
 	free(a->last.why);
 	free(a->last.error);

@@ -4,6 +4,7 @@
  * loop's timeout. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -145,6 +146,9 @@ static void dispatch(struct agent *a, struct agent_src *src)
 	case SRC_ENGINE:
 		agent_engines_read(a, src);
 		break;
+	case SRC_STORE:
+		agent_store_read(a);
+		break;
 	}
 }
 
@@ -178,6 +182,7 @@ static void loop(struct agent *a)
 		reloading = a->reload_dirty;
 		agent_run_due(a);
 		agent_engines_sync(a);
+		agent_store_publish(a);
 		if (reloading && !a->reload_dirty)
 			sd_notify_("READY=1");
 	}
@@ -275,7 +280,13 @@ static int start(struct agent *a)
 		return r;
 	}
 	agent_inotify_sync(a);
-	agent_load_spec(a);
+	if (agent_spec_in_store(a)) {
+		/* The first spec comes from the watch thread (SRC_STORE). */
+		if ((r = agent_store_start(a)) < 0)
+			return r;
+	} else {
+		agent_load_spec(a);
+	}
 	agent_run_due(a);
 	agent_watch_sync(a);
 	agent_engines_sync(a);
@@ -287,10 +298,12 @@ int main(int argc, char **argv)
 	struct agent a = { .epfd = -1, .inofd = -1, .spec_wd = -1, .netns_wd = -1 };
 	int r;
 
-	a.sig.fd = a.ctl.fd = -1;
+	a.sig.fd = a.ctl.fd = a.store_src.fd = -1;
 	if (parse_args(argc, argv, &a.opt) < 0)
 		return 2;
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/* Before any thread: the etcd client's handles (agent_store.c). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	a.started_ms = agent_now_ms();
 	r = start(&a);
 	if (r == 0) {
@@ -298,6 +311,7 @@ int main(int argc, char **argv)
 		loop(&a);
 		sd_notify_("STOPPING=1");
 	}
+	agent_store_stop(&a);
 	agent_procs_fini(&a);
 	agent_engines_fini(&a);
 	agent_watch_fini(&a);
@@ -308,5 +322,6 @@ int main(int argc, char **argv)
 		agent_close(&a);
 	if (a.epfd >= 0)
 		close(a.epfd);
+	curl_global_cleanup();
 	return r == 0 ? 0 : r == -EINVAL ? 3 : 1;
 }

@@ -25,12 +25,53 @@ static const char *const state_names[] = {
 	[OBJ_GAVE_UP] = "failed",
 };
 
-static int in_sync(const struct agent *a)
+/* The host matches the plan it has (whatever a newer spec says). */
+int agent_plan_done(const struct agent *a)
 {
 	for (size_t i = 0; i < a->n_objs; i++)
 		if (a->objs[i].state != OBJ_OK || a->objs[i].dirty)
 			return 0;
-	return a->plan && !a->spec_error && !a->full_dirty;
+	return a->plan && !a->full_dirty;
+}
+
+/* ... and that plan is from the newest spec. */
+int agent_in_sync(const struct agent *a)
+{
+	return agent_plan_done(a) && !a->spec_error;
+}
+
+/* The spec's source: a file, or etcd and how the agent sees it. */
+static void text_store(const struct agent *a, FILE *f)
+{
+	char *state = agent_store_state(a);
+	struct agent_store_traffic t;
+
+	if (!state)
+		return;
+	agent_store_traffic(a, &t);
+	fprintf(f, "store: %s; spec revision seen %lld, applied %lld; %u spec text%s read, "
+		   "%llu bytes, %llu bytes from etcd\n",
+		state, (long long)a->store_rev_seen, (long long)a->store_rev_applied,
+		t.spec_reads, t.spec_reads == 1 ? "" : "s", (unsigned long long)t.spec_bytes,
+		(unsigned long long)t.rx_bytes);
+	free(state);
+}
+
+static void json_store(const struct agent *a, FILE *f)
+{
+	char *state = agent_store_state(a);
+	struct agent_store_traffic t;
+
+	if (!state)
+		return;
+	agent_store_traffic(a, &t);
+	fputs(",\"store\":{\"state\":", f);
+	vxc_json_str(f, state);
+	fprintf(f, ",\"spec_revision_seen\":%lld,\"spec_revision_applied\":%lld,"
+		   "\"spec_reads\":%u,\"spec_bytes\":%llu,\"rx_bytes\":%llu}",
+		(long long)a->store_rev_seen, (long long)a->store_rev_applied, t.spec_reads,
+		(unsigned long long)t.spec_bytes, (unsigned long long)t.rx_bytes);
+	free(state);
 }
 
 static void text_report(const struct agent *a, FILE *f)
@@ -42,6 +83,7 @@ static void text_report(const struct agent *a, FILE *f)
 	fprintf(f, "spec: %s, generation %u\n", a->spec_path, a->spec_generation);
 	fprintf(f, "spec read, validated and planned in %.1f ms\n",
 		(double)a->spec_load_us / 1000.0);
+	text_store(a, f);
 	if (a->spec_error)
 		fprintf(f, "spec refused (the host keeps generation %u): %s\n",
 			a->spec_generation, a->spec_error);
@@ -68,7 +110,7 @@ static void text_report(const struct agent *a, FILE *f)
 			o->error ? o->error : "-");
 	}
 	fprintf(f, "host %s %s the spec\n", a->nc->host,
-		in_sync(a) ? "matches" : "does not match");
+		agent_in_sync(a) ? "matches" : "does not match");
 }
 
 static void json_str_or_null(FILE *f, const char *s)
@@ -101,12 +143,14 @@ static void json_report(const struct agent *a, FILE *f)
 	fprintf(f, "{\"agent\":{\"pid\":%ld,\"uptime_ms\":%lld},\"host\":", (long)getpid(),
 		(long long)(agent_now_ms() - a->started_ms));
 	vxc_json_str(f, a->nc->host);
-	fprintf(f, ",\"in_sync\":%s,\"spec\":{\"path\":", in_sync(a) ? "true" : "false");
+	fprintf(f, ",\"in_sync\":%s,\"spec\":{\"path\":", agent_in_sync(a) ? "true" : "false");
 	vxc_json_str(f, a->spec_path);
 	fprintf(f, ",\"generation\":%u,\"load_us\":%lld,\"error\":", a->spec_generation,
 		(long long)a->spec_load_us);
 	json_str_or_null(f, a->spec_error);
-	fprintf(f, "},\"last_pass\":{\"number\":%u,\"cause\":\"%s\",\"why\":", a->passes,
+	fputc('}', f);
+	json_store(a, f);
+	fprintf(f, ",\"last_pass\":{\"number\":%u,\"cause\":\"%s\",\"why\":", a->passes,
 		agent_cause_name(a->last.cause));
 	json_str_or_null(f, a->last.why);
 	fprintf(f, ",\"full\":%s,\"ago_ms\":%lld,\"duration_us\":%lld,\"objects\":%u,"
@@ -174,7 +218,7 @@ static void serve(struct agent *a, int fd)
 	if (!f)
 		return;
 	if (!strcmp(req, "status") || !strcmp(req, "status json")) {
-		fprintf(f, "exit %d\n", in_sync(a) ? 0 : VXC_AGENT_EXIT_DIFFERS);
+		fprintf(f, "exit %d\n", agent_in_sync(a) ? 0 : VXC_AGENT_EXIT_DIFFERS);
 		if (req[6])
 			json_report(a, f);
 		else

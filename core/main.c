@@ -12,6 +12,7 @@
 
 #include "agent_client.h"
 #include "cfgread.h"
+#include "cloud_status.h"
 #include "engine.h"
 #include "json.h"
 #include "lock.h"
@@ -37,6 +38,7 @@ struct options {
 	const char *spec;
 	const char *host;
 	int json;
+	int cloud; /* status --cloud */
 	int nowait;
 	int verbose;
 	int force;          /* push: no compare */
@@ -71,7 +73,7 @@ static void usage(FILE *f)
 	      "  plan      show what apply would change; change nothing\n"
 	      "  apply     make this host match the spec\n"
 	      "  destroy   remove everything vxcloud owns on this host, nothing else\n"
-	      "  status    desired vs actual, per object\n"
+	      "  status    desired vs actual, per object (--cloud: every host, from etcd)\n"
 	      "  plugins   drivers found in the plugin directory\n"
 	      "  push      validate FILE and store it as the spec in etcd\n"
 	      "  pull      print the spec stored in etcd\n"
@@ -319,6 +321,14 @@ static int cmd_status(struct run *r)
 	struct vxc_status st;
 	int rc, in_sync = 1;
 
+	if (r->opt.cloud) {
+		if (!r->nc.etcd) {
+			fprintf(stderr, "vxcloud: status --cloud: the node config %s has no etcd "
+					"group; the cloud's status lives in etcd\n", r->nc.path);
+			return EXIT_USAGE;
+		}
+		return vxc_cloud_status(r->nc.etcd, r->opt.json, stdout);
+	}
 	/* A running agent knows more (repairs, errors, the last pass) and
 	 * answers without touching the host; asked only about its own spec. */
 	rc = r->opt.spec ? -ENOENT : vxc_agent_status(r->nc.state_dir, r->opt.json, stdout);
@@ -527,7 +537,8 @@ static int parse_args(int argc, char **argv, struct options *o, const char **cmd
 		{ "no-wait", no_argument, NULL, 'n' },      { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
 		{ "force", no_argument, NULL, 'f' },        { "revision", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+		{ "output", required_argument, NULL, 'o' }, { "cloud", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -538,6 +549,7 @@ static int parse_args(int argc, char **argv, struct options *o, const char **cmd
 		case 's': o->spec = optarg; break;
 		case 'H': o->host = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'C': o->cloud = 1; break;
 		case 'n': o->nowait = 1; break;
 		case 'v': o->verbose++; break;
 		case 'f': o->force = 1; break;

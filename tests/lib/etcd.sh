@@ -12,8 +12,11 @@
 #   etcd_cluster_start 3            # members on 10.43.0.201-203 (the first host's /24)
 #   vxt_node_conf h1 spec= >/dev/null && etcd_node_conf_group >>"$VXT_WORK/h1/vxcloud.conf"
 #   etcd_ctl get --prefix /vxcloud/  # etcdctl as root, for setup and checks only
-#   etcd_member_kill 2; etcd_member_start 2
-#   etcd_cluster_stop
+#   etcd_ctl_as "vxcloud:$ETCD_PASSWORD" put /other x   # as the limited user
+#   etcd_in_client curl ...          # any command in the client namespace
+#   etcd_member_kill 2; etcd_wait_healthy  # a quorum left: wait for a leader
+#   etcd_member_start 2; etcd_wait_healthy
+#   etcd_cluster_stop                # then etcd_member_start 1..N, etcd_wait_healthy
 #
 # Layout: member I (1-based) is etcd in its own namespace ${P}-etcdI, whose
 # "underlay" veth is on the fabric bridge with address $ETCD_NET.(200+I);
@@ -31,8 +34,8 @@
 #
 # Exports: ETCD_ENDPOINTS (comma separated https URLs), ETCD_ENDPOINT_LIST
 # (array), ETCD_CA, ETCD_CERT, ETCD_KEY (the client certificate, without a
-# CN: etcd 3.4's JSON gateway refuses certificates that carry one), ETCD_USER=vxcloud, ETCD_PASSWORD, ETCD_PASSWORD_FILE,
-# ETCD_ROOT_PASSWORD, ETCD_ROGUE_CERT/ETCD_ROGUE_KEY/ETCD_ROGUE_CA (a
+# CN: etcd 3.4's JSON gateway refuses certificates that carry one),
+# ETCD_USER=vxcloud, ETCD_PASSWORD, ETCD_PASSWORD_FILE, ETCD_ROOT_PASSWORD, ETCD_ROGUE_CERT/ETCD_ROGUE_KEY/ETCD_ROGUE_CA (a
 # certificate from another CA, for refusal tests), ETCD_PIDS (space
 # separated, member order; ETCD_PID[I] too), ETCD_PREFIX.
 #
