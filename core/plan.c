@@ -26,18 +26,71 @@ static int fdb_cmp(const void *pa, const void *pb)
 	return c ? c : memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
+/* The copies of an HA router's port: one per host of the router, all with
+ * the same MAC and address (only the active copy holds the address). */
+static const struct vxc_ha *port_ha(const struct vxc_port *port)
+{
+	const struct vxc_router *r = port->network->router;
+
+	return port->owner_kind == VXC_PORT_ROUTER && r && r->ha ? r->ha : NULL;
+}
+
+static bool ha_has(const struct vxc_ha *ha, const struct vxc_host *h)
+{
+	for (size_t i = 0; i < ha->n_hosts; i++)
+		if (ha->hosts[i] == h)
+			return true;
+	return false;
+}
+
 /* holds[h * n_networks + n]: host h has a port on network n. */
 static bool *holdings(const struct vxc_spec *s)
 {
 	bool *holds = vxc_xcalloc(s->n_hosts * s->n_networks + 1, sizeof(*holds));
 
 	for (size_t i = 0; i < s->n_ports; i++) {
-		size_t h = (size_t)(s->ports[i].host - s->hosts);
+		const struct vxc_ha *ha = port_ha(&s->ports[i]);
 		size_t n = (size_t)(s->ports[i].network - s->networks);
+		size_t copies = ha ? ha->n_hosts : 1;
 
-		holds[h * s->n_networks + n] = true;
+		for (size_t c = 0; c < copies; c++) {
+			const struct vxc_host *host = ha ? ha->hosts[c] : s->ports[i].host;
+
+			holds[(size_t)(host - s->hosts) * s->n_networks + n] = true;
+		}
 	}
 	return holds;
+}
+
+/* An HA router's port MAC goes to every copy's VTEP (head-end replication
+ * of unicast: the backups drop what they receive), except on a host that
+ * holds a copy itself. Returns the entries added at e. */
+static size_t port_fdb(const struct vxc_plan *p, const struct vxc_port *port,
+		       struct vxc_fdb_entry *e)
+{
+	const struct vxc_ha *ha = port_ha(port);
+	size_t n = 0;
+
+	if (!ha) {
+		if (port->host == p->self)
+			return 0;
+		e[0] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
+		return 1;
+	}
+	if (ha_has(ha, p->self))
+		return 0;
+	for (size_t c = 0; c < ha->n_hosts; c++)
+		e[n++] = (struct vxc_fdb_entry){ port->mac, ha->hosts[c]->tunnel, port->addr };
+	return n;
+}
+
+static size_t ha_copies(const struct vxc_spec *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_routers; i++)
+		n += s->routers[i].ha ? s->routers[i].ha->n_hosts * s->routers[i].n_ports : 0;
+	return n;
 }
 
 /* Flood entries sort first (zero MAC), then unicast ones by MAC. */
@@ -45,17 +98,15 @@ static void build_fdb(const struct vxc_plan *p, const bool *holds, struct vxc_pl
 {
 	const struct vxc_spec *s = p->spec;
 	size_t n = 0, k = 0, ni = (size_t)(pn->net - s->networks);
-	struct vxc_fdb_entry *e = vxc_xcalloc(s->n_hosts + s->n_ports, sizeof(*e));
+	struct vxc_fdb_entry *e = vxc_xcalloc(s->n_hosts + s->n_ports + ha_copies(s),
+					      sizeof(*e));
 
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (&s->hosts[i] != p->self && holds[i * s->n_networks + ni])
 			e[n++] = (struct vxc_fdb_entry){ .remote = s->hosts[i].tunnel };
-	for (size_t i = 0; i < s->n_ports; i++) {
-		const struct vxc_port *port = &s->ports[i];
-
-		if (port->network == pn->net && port->host != p->self)
-			e[n++] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
-	}
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].network == pn->net)
+			n += port_fdb(p, &s->ports[i], &e[n]);
 	qsort(e, n, sizeof(*e), fdb_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || fdb_cmp(&e[k - 1], &e[i]))
@@ -102,7 +153,8 @@ int vxc_plan_build(const struct vxc_spec *spec, const char *host, struct vxc_pla
 	plan_networks(p);
 	p->routers = vxc_xcalloc(spec->n_routers, sizeof(*p->routers));
 	for (size_t i = 0; i < spec->n_routers; i++)
-		if (spec->routers[i].host == self)
+		if (spec->routers[i].ha ? ha_has(spec->routers[i].ha, self)
+					: spec->routers[i].host == self)
 			p->routers[p->n_routers++] = &spec->routers[i];
 	p->instances = vxc_xcalloc(spec->n_instances, sizeof(*p->instances));
 	for (size_t i = 0; i < spec->n_instances; i++)
