@@ -1,0 +1,89 @@
+/* Routers with copies on several hosts (ABI 1.7 vxc_router.ha). Every copy
+ * has the same namespace, ports, MACs, floating IP routes and NAT rules;
+ * keepalived (plugins/common/keepalived.c) elects the active copy, which
+ * alone holds the gateway addresses, the external address and the default
+ * route, and alone forwards and answers ARP (the gate, ha-gate.c). A copy
+ * whose keepalived is not running yet has its gate closed first. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keepalived.h"
+#include "lbr.h"
+
+#define RHA_TAG "router"
+
+const struct vxc_ha *lbr_router_ha(const struct lbr *p, const struct vxc_router *r)
+{
+	/* the field exists only when the core is of ABI 1.7 or later */
+	if (p->svc->size < offsetof(struct vxc_services, abi_minor) + sizeof(uint32_t) ||
+	    p->svc->abi_minor < 7)
+		return NULL;
+	return r->ha;
+}
+
+static int close_gate(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+{
+	int saved, err, left;
+
+	lbr_change(p, "router %s: copy inactive until VRRP elects it (forwarding off, no ARP "
+		   "answers)", r->name);
+	if (lbr_dry(flags))
+		return 0;
+	err = p->svc->netns_enter(p->ctx, nsfd, &saved);
+	if (err < 0)
+		return err;
+	err = vxc_ha_gate(0);
+	left = p->svc->netns_leave(p->ctx, saved);
+	if (err < 0)
+		return lbr_error(p, err, "router %s: cannot close the gate in %s: %s", r->name,
+				 r->netns, strerror(-err));
+	return left;
+}
+
+int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+{
+	const struct vxc_ha *ha = lbr_router_ha(p, r);
+	struct vxc_ka_vip *vips;
+	struct vxc_ka_spec ks = { .kind = "router", .tag = RHA_TAG, .name = r->name, .ha = ha,
+				  .vrrp_if = r->gw_if, .route_gw = r->provider->gateway,
+				  .route_if = r->gw_if, .keepalived = p->keepalived,
+				  .notify = p->ha_notify };
+	char peers[64][VXC_IFNAMSIZ];
+	int err = 0;
+
+	if (r->n_ports > 64)
+		return lbr_error(p, -E2BIG, "router %s: more than 64 networks on an HA router",
+				 r->name);
+	vips = calloc(r->n_ports + 1, sizeof(*vips));
+	if (!vips)
+		return lbr_error(p, -ENOMEM, "router %s: out of memory", r->name);
+	vips[ks.n_vips++] = (struct vxc_ka_vip){ r->external, r->provider->cidr.len, r->gw_if };
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct vxc_port *port = r->ports[i];
+
+		snprintf(peers[i], sizeof(peers[i]), "t-%s", port->network->name);
+		vips[ks.n_vips++] = (struct vxc_ka_vip){ port->addr, port->network->cidr.len,
+							  peers[i] };
+	}
+	ks.vips = vips;
+	if (!vxc_ka_running(p->svc, p->ctx, RHA_TAG, r->name))
+		err = close_gate(p, r, nsfd, flags);
+	if (!err)
+		err = vxc_ka_ensure(p->svc, p->ctx, &ks, nsfd, flags);
+	free(vips);
+	return err;
+}
+
+int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags)
+{
+	return vxc_ka_stop(p->svc, p->ctx, "router", RHA_TAG, router, flags);
+}
+
+int lbr_rha_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg)
+{
+	return vxc_ka_list(p->svc, p->ctx, RHA_TAG, cb, arg);
+}
