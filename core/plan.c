@@ -62,44 +62,27 @@ static bool *holdings(const struct vxc_spec *s)
 	return holds;
 }
 
-/* An HA router's port MAC goes to every copy's VTEP (head-end replication
- * of unicast: the backups drop what they receive), except on a host that
- * holds a copy itself. Returns the entries added at e. */
+/* A port's unicast entry on another host. An HA router's port MAC gets
+ * none: Linux keeps one remote per unicast MAC (NLM_F_APPEND adds remotes
+ * only to the all-zero and multicast entries), so frames for it go out as
+ * unknown unicast through the flood entries, to every host holding the
+ * network and so to every copy; the inactive copies drop them. */
 static size_t port_fdb(const struct vxc_plan *p, const struct vxc_port *port,
 		       struct vxc_fdb_entry *e)
 {
-	const struct vxc_ha *ha = port_ha(port);
-	size_t n = 0;
-
-	if (!ha) {
-		if (port->host == p->self)
-			return 0;
-		e[0] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
-		return 1;
-	}
-	if (ha_has(ha, p->self))
+	if (port_ha(port) || port->host == p->self)
 		return 0;
-	for (size_t c = 0; c < ha->n_hosts; c++)
-		e[n++] = (struct vxc_fdb_entry){ port->mac, ha->hosts[c]->tunnel, port->addr };
-	return n;
+	e[0] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
+	return 1;
 }
 
-static size_t ha_copies(const struct vxc_spec *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->n_routers; i++)
-		n += s->routers[i].ha ? s->routers[i].ha->n_hosts * s->routers[i].n_ports : 0;
-	return n;
-}
 
 /* Flood entries sort first (zero MAC), then unicast ones by MAC. */
 static void build_fdb(const struct vxc_plan *p, const bool *holds, struct vxc_plan_network *pn)
 {
 	const struct vxc_spec *s = p->spec;
 	size_t n = 0, k = 0, ni = (size_t)(pn->net - s->networks);
-	struct vxc_fdb_entry *e = vxc_xcalloc(s->n_hosts + s->n_ports + ha_copies(s),
-					      sizeof(*e));
+	struct vxc_fdb_entry *e = vxc_xcalloc(s->n_hosts + s->n_ports, sizeof(*e));
 
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (&s->hosts[i] != p->self && holds[i * s->n_networks + ni])

@@ -141,14 +141,10 @@ static void expect_fdb(const struct vxc_spec *s, const struct vxc_plan *p, const
 		if (!strncmp(t, "flood:", 6)) {
 			e->remote = vxc_spec_host(s, t + 6)->tunnel;
 		} else {
-			char *at = strchr(t, '@'); /* OWNER@HOST: a copy's VTEP */
-			const struct vxc_port *port;
+			const struct vxc_port *port = port_of(s, t, net);
 
-			if (at)
-				*at = '\0';
-			port = port_of(s, t, net);
 			e->mac = port->mac;
-			e->remote = at ? vxc_spec_host(s, at + 1)->tunnel : port->host->tunnel;
+			e->remote = port->host->tunnel;
 			e->addr = port->addr;
 		}
 	}
@@ -301,9 +297,9 @@ static void test_no_provider(void)
 	vxc_spec_free(s);
 }
 
-/* A router with copies on a and b, an instance on c: c's VTEP sends the
- * router port's MAC to both copies; the copies hold the router and need no
- * entry for their own (shared) port MAC. */
+/* A router with copies on a and b, an instance on c: c's VTEP has no
+ * unicast entry for the router port's MAC (it floods it to both copies);
+ * the copies hold the router and need none for their own port either. */
 static void test_ha_router(void)
 {
 	struct vxc_spec *s = load(
@@ -332,7 +328,7 @@ static void test_ha_router(void)
 	expect_objects(p, "r", "", "");
 	vxc_plan_free(p);
 	p = plan_for(s, "c");
-	expect_fdb(s, p, "x", "flood:a flood:b r@a r@b");
+	expect_fdb(s, p, "x", "flood:a flood:b");
 	expect_objects(p, "", "x1", "");
 	vxc_plan_free(p);
 	vxc_spec_free(s);
