@@ -15,6 +15,8 @@
 
 #define FORWARD "/proc/sys/net/ipv4/ip_forward"
 #define ARP_IGNORE "/proc/sys/net/ipv4/conf/all/arp_ignore"
+#define NO_IPV6_ALL "/proc/sys/net/ipv6/conf/all/disable_ipv6"
+#define NO_IPV6_DEF "/proc/sys/net/ipv6/conf/default/disable_ipv6"
 
 static int put(const char *path, const char *text)
 {
@@ -43,15 +45,9 @@ int vxc_ha_gate(int active)
 	return err ? err : put(ARP_IGNORE, "8\n");
 }
 
-int vxc_ha_gate_state(void)
+int vxc_ha_quiet(void)
 {
-	char c = 0;
-	int fd = open(FORWARD, O_RDONLY | O_CLOEXEC);
+	int err = put(NO_IPV6_DEF, "1\n");
 
-	if (fd < 0)
-		return -errno;
-	if (read(fd, &c, 1) != 1)
-		c = 0;
-	close(fd);
-	return c == '1';
+	return err ? err : put(NO_IPV6_ALL, "1\n");
 }

@@ -74,7 +74,10 @@ int vxc_ka_list(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
  * when active (ip_forward, conf/all/arp_ignore 8 = answer nothing).
  * 0 or -errno. */
 int vxc_ha_gate(int active);
-/* 1 when the namespace is gated open, 0 closed, -errno. */
-int vxc_ha_gate_state(void);
+/* No IPv6 in the calling thread's namespace, on links there and links made
+ * there later: every copy's ports share MACs, and a backup's router
+ * solicitations or DAD would teach the bridges to send the active copy's
+ * traffic to it. 0 or -errno. */
+int vxc_ha_quiet(void);
 
 #endif

@@ -139,6 +139,8 @@ int lbr_dhcp_remove(struct lbr *p, const char *router, unsigned flags);
 /* cb for each router with a DHCP record (duplicates possible). */
 /* rha.c: an HA router copy's keepalived (plugins/common/keepalived.c). */
 const struct vxc_ha *lbr_router_ha(const struct lbr *p, const struct vxc_router *r);
+/* Before the copy's ports: gate closed, no IPv6, unless keepalived runs. */
+int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags);
 int lbr_rha_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);

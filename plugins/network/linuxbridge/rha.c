@@ -3,7 +3,8 @@
  * keepalived (plugins/common/keepalived.c) elects the active copy, which
  * alone holds the gateway addresses, the external address and the default
  * route, and alone forwards and answers ARP (the gate, ha-gate.c). A copy
- * whose keepalived is not running yet has its gate closed first. */
+ * whose keepalived is not running yet has its gate closed, and IPv6 off,
+ * before its ports are made (lbr_rha_prepare). */
 #include "config.h"
 
 #include <errno.h>
@@ -25,18 +26,22 @@ const struct vxc_ha *lbr_router_ha(const struct lbr *p, const struct vxc_router 
 	return r->ha;
 }
 
-static int close_gate(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
 {
 	int saved, err, left;
 
+	if (vxc_ka_running(p->svc, p->ctx, RHA_TAG, r->name))
+		return 0;
 	lbr_change(p, "router %s: copy inactive until VRRP elects it (forwarding off, no ARP "
-		   "answers)", r->name);
+		   "answers, no IPv6)", r->name);
 	if (lbr_dry(flags))
 		return 0;
 	err = p->svc->netns_enter(p->ctx, nsfd, &saved);
 	if (err < 0)
 		return err;
-	err = vxc_ha_gate(0);
+	err = vxc_ha_quiet();
+	if (!err)
+		err = vxc_ha_gate(0);
 	left = p->svc->netns_leave(p->ctx, saved);
 	if (err < 0)
 		return lbr_error(p, err, "router %s: cannot close the gate in %s: %s", r->name,
@@ -53,7 +58,7 @@ int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 				  .route_if = r->gw_if, .keepalived = p->keepalived,
 				  .notify = p->ha_notify };
 	char peers[64][VXC_IFNAMSIZ];
-	int err = 0;
+	int err;
 
 	if (r->n_ports > 64)
 		return lbr_error(p, -E2BIG, "router %s: more than 64 networks on an HA router",
@@ -70,10 +75,7 @@ int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 							  peers[i] };
 	}
 	ks.vips = vips;
-	if (!vxc_ka_running(p->svc, p->ctx, RHA_TAG, r->name))
-		err = close_gate(p, r, nsfd, flags);
-	if (!err)
-		err = vxc_ka_ensure(p->svc, p->ctx, &ks, nsfd, flags);
+	err = vxc_ka_ensure(p->svc, p->ctx, &ks, nsfd, flags);
 	free(vips);
 	return err;
 }

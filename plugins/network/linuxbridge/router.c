@@ -203,6 +203,8 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		inp = &in;
 	}
 	err = ensure_lo(p, r, inp, flags);
+	if (!err && lbr_router_ha(p, r))
+		err = lbr_rha_prepare(p, r, inp ? inp->fd : -1, flags);
 	if (!err && r->provider)
 		err = ensure_gateway(p, r, inp, flags);
 	for (i = 0; !err && i < r->n_ports; i++)
