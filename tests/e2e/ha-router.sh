@@ -216,6 +216,14 @@ record_gap() { # EVENT FROM_US
 
 t=$(now_us)
 vxt_ok "both loops succeed through n1" settle "$t"
+# The baseline: the longest gap with nothing happening (loop pace, load).
+many_after() { # T_US
+	[ "$(awk -v t="$1" '$1 > t' "$loop_fip" | wc -l)" -ge 30 ] &&
+		[ "$(awk -v t="$1" '$1 > t' "$loop_snat" | wc -l)" -ge 30 ]
+}
+t=$(now_us)
+vxt_ok "steady: 30 requests of each loop" vxt_wait_until 300 many_after "$t"
+record_gap steady "$t"
 
 # ---- 1. n1 loses its links -----------------------------------------------
 ping_start
