@@ -254,6 +254,14 @@ int vxc_ka_running(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag
 	return recorded_running(svc, ctx, &p, &r);
 }
 
+int vxc_ka_recorded(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
+		    const char *name)
+{
+	struct ka_paths p;
+
+	return paths(svc, ctx, tag, name, &p) == 0 && access(p.rec, F_OK) == 0;
+}
+
 struct sweep {
 	const struct vxc_services *svc;
 	vxc_ctx *ctx;

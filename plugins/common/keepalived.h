@@ -62,6 +62,9 @@ int vxc_ka_ensure(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc
 /* 1 when the recorded keepalived of (tag, name) runs, 0 when not. */
 int vxc_ka_running(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
 		   const char *name);
+/* 1 when (tag, name) has a keepalived record (running or not), else 0. */
+int vxc_ka_recorded(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
+		    const char *name);
 /* Stops the object's keepalived (recorded, and any process with its owner
  * mark) and removes its files; 0 when there is none. */
 int vxc_ka_stop(const struct vxc_services *svc, vxc_ctx *ctx, const char *kind,

@@ -53,15 +53,16 @@ for who in web1 client; do
 done
 chmod -R a+rX "$www"
 
-spec() { # PREEMPT
+spec() { # PREEMPT [PLACEMENT]
+	local placement=${2:-'hosts = [ "n1", "n2" ]; ha = { advert_ms = 100; preempt = '$1'; };'}
 	cat >"$VXT_WORK/cloud.conf" <<CONF
 hosts = ( { name = "n1"; tunnel = "10.51.0.1"; }, { name = "n2"; tunnel = "10.51.0.2"; },
   { name = "cmp"; tunnel = "10.51.0.3"; } );
 provider = { bridge = "br-prov"; uplink = "uplink"; cidr = "203.0.113.0/24";
   gateway = "203.0.113.1"; range = [ "203.0.113.10", "203.0.113.50" ]; };
 networks = ( { name = "blue"; vni = 52; cidr = "10.52.0.0/24"; gateway = "10.52.0.1"; mtu = 1400; } );
-routers = ( { name = "r1"; hosts = [ "n1", "n2" ]; external = "203.0.113.10";
-  networks = [ "blue" ]; snat = true; ha = { advert_ms = 100; preempt = $1; }; } );
+routers = ( { name = "r1"; $placement external = "203.0.113.10";
+  networks = [ "blue" ]; snat = true; } );
 instances = (
   { name = "web1"; kind = "container"; host = "cmp"; network = "blue"; address = "10.52.0.11";
     command = [ "busybox", "httpd", "-f", "-p", "8080", "-h", "$www/web1" ]; } );
@@ -291,6 +292,17 @@ ping_stop destroy-back 0
 vxt_is "n1 back: one active copy, n1" "$(active)" n1
 vxt_ok "n1 back: the backup n2 holds nothing routable" backup_is_inert n2 2
 
+# ---- a lost record: the next apply stops the unrecorded keepalived it finds
+# by its owner mark and starts a recorded one
+pid=$(ka_pid n1)
+start=$(_vxt_starttime "$pid")
+rm -f "$VXT_WORK/n1/state/linuxbridge/ka-router-r1.pid"
+vxt_ok "lost record: apply on n1" vxt_vxcloud n1 apply
+vxt_fail "lost record: the unrecorded keepalived is gone" still_runs "$pid" "$start"
+vxt_ok "lost record: a recorded keepalived runs" kill -0 "$(ka_pid n1)"
+vxt_ok "lost record: n1 active again" vxt_wait_until 100 only_n1
+vxt_ok "lost record: loops succeed" settle "$(now_us)"
+
 # ---- 4. preempt = false: a returning n1 stays backup ----------------------
 spec false
 vxt_ok "preempt off: apply on n2 (keepalived re-reads)" vxt_vxcloud n2 apply
@@ -312,6 +324,19 @@ vxt_ok "preempt off: loops succeed" settle "$(now_us)"
 record_gap nopreempt-back "$t"
 ping_stop nopreempt-back 0
 vxt_is "preempt off: one active copy, n2" "$(active)" n2
+
+# ---- 5. back to one copy, on n2 ------------------------------------------
+spec false 'host = "n2";'
+t=$(now_us)
+vxt_ok "one copy: apply on n2" vxt_vxcloud n2 apply
+vxt_ok "one copy: apply on n1 removes its copy" vxt_vxcloud n1 apply
+vxt_ok "one copy: apply on cmp (a unicast fdb entry again)" vxt_vxcloud cmp apply
+vxt_ok "one copy: n1 has no router namespace" test ! -e "$VXT_WORK/n1/netns/vxr-r1"
+vxt_ok "one copy: no keepalived record left on n2" \
+	test ! -e "$VXT_WORK/n2/state/linuxbridge/ka-router-r1.pid"
+vxt_ok "one copy: n2 holds the external address" holds_external n2
+vxt_ok "one copy: loops succeed through n2" settle "$(now_us)"
+vxt_ok "one copy: a second apply on n2 changes nothing" no_changes n2
 
 # ---- the end ------------------------------------------------------------------
 vxt_ok "destroy on n1" vxt_vxcloud n1 destroy

@@ -143,6 +143,9 @@ const struct vxc_ha *lbr_router_ha(const struct lbr *p, const struct vxc_router 
 int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags);
+/* A router back to one copy: its keepalived stopped first (which takes its
+ * addresses), the gate opened. Before the addresses are ensured. */
+int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);
 
 int lbr_dhcp_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);

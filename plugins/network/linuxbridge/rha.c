@@ -80,6 +80,30 @@ int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 	return err;
 }
 
+int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+{
+	int saved, err, left;
+
+	if (!vxc_ka_recorded(p->svc, p->ctx, RHA_TAG, r->name))
+		return 0;
+	/* keepalived leaves the gate closed as it stops */
+	err = lbr_rha_remove(p, r->name, flags);
+	if (err < 0)
+		return err;
+	lbr_change(p, "router %s: one copy again: forwarding and ARP answers on", r->name);
+	if (lbr_dry(flags) || nsfd < 0)
+		return 0;
+	err = p->svc->netns_enter(p->ctx, nsfd, &saved);
+	if (err < 0)
+		return err;
+	err = vxc_ha_gate(1);
+	left = p->svc->netns_leave(p->ctx, saved);
+	if (err < 0)
+		return lbr_error(p, err, "router %s: cannot open the gate in %s: %s", r->name,
+				 r->netns, strerror(-err));
+	return left;
+}
+
 int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags)
 {
 	return vxc_ka_stop(p->svc, p->ctx, "router", RHA_TAG, router, flags);

@@ -203,8 +203,9 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		inp = &in;
 	}
 	err = ensure_lo(p, r, inp, flags);
-	if (!err && lbr_router_ha(p, r))
-		err = lbr_rha_prepare(p, r, inp ? inp->fd : -1, flags);
+	if (!err)
+		err = lbr_router_ha(p, r) ? lbr_rha_prepare(p, r, inp ? inp->fd : -1, flags)
+					  : lbr_rha_single(p, r, inp ? inp->fd : -1, flags);
 	if (!err && r->provider)
 		err = ensure_gateway(p, r, inp, flags);
 	for (i = 0; !err && i < r->n_ports; i++)
@@ -213,9 +214,8 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		err = ensure_forwarding(p, r, inp, flags);
 	if (!err)
 		err = lbr_dhcp_ensure(p, r, inp ? inp->fd : -1, flags);
-	if (!err)
-		err = lbr_router_ha(p, r) ? lbr_rha_ensure(p, r, inp ? inp->fd : -1, flags)
-					  : lbr_rha_remove(p, r->name, flags);
+	if (!err && lbr_router_ha(p, r))
+		err = lbr_rha_ensure(p, r, inp ? inp->fd : -1, flags);
 	inside_close(&in);
 	return err;
 }
