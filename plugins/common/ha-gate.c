@@ -17,6 +17,7 @@
 #define ARP_IGNORE "/proc/sys/net/ipv4/conf/all/arp_ignore"
 #define NO_IPV6_ALL "/proc/sys/net/ipv6/conf/all/disable_ipv6"
 #define NO_IPV6_DEF "/proc/sys/net/ipv6/conf/default/disable_ipv6"
+#define IGMP_LL "/proc/sys/net/ipv4/igmp_link_local_mcast_reports"
 
 static int put(const char *path, const char *text)
 {
@@ -49,5 +50,8 @@ int vxc_ha_quiet(void)
 {
 	int err = put(NO_IPV6_DEF, "1\n");
 
-	return err ? err : put(NO_IPV6_ALL, "1\n");
+	if (!err)
+		err = put(NO_IPV6_ALL, "1\n");
+	/* keepalived joins 224.0.0.18 on every copy: no IGMP report for it */
+	return err ? err : put(IGMP_LL, "0\n");
 }

@@ -78,9 +78,10 @@ int vxc_ka_list(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
  * 0 or -errno. */
 int vxc_ha_gate(int active);
 /* No IPv6 in the calling thread's namespace, on links there and links made
- * there later: every copy's ports share MACs, and a backup's router
- * solicitations or DAD would teach the bridges to send the active copy's
- * traffic to it. 0 or -errno. */
+ * there later, and no IGMP reports for link-local groups (the VRRP group):
+ * every copy's ports share MACs, and a backup's router solicitations, DAD
+ * or IGMP report would teach the bridges to send the active copy's traffic
+ * to it. 0 or -errno. */
 int vxc_ha_quiet(void);
 
 #endif
