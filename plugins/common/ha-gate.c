@@ -10,6 +10,14 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/if_ether.h>
+#include <netpacket/packet.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "keepalived.h"
 
@@ -54,4 +62,49 @@ int vxc_ha_quiet(void)
 		err = put(NO_IPV6_ALL, "1\n");
 	/* keepalived joins 224.0.0.18 on every copy: no IGMP report for it */
 	return err ? err : put(IGMP_LL, "0\n");
+}
+
+/* A gratuitous ARP request ("who-has A tell A") from ifname's MAC, to the
+ * broadcast address: bridges on the way learn where the MAC is now, hosts
+ * refresh their entry for A. */
+int vxc_ha_announce(const char *ifname, struct in_addr addr)
+{
+	struct {
+		struct ether_header eth;
+		struct ether_arp arp;
+	} __attribute__((packed)) f;
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				  .sll_halen = ETH_ALEN };
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	if (fd < 0)
+		return -errno;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0 || (to.sll_ifindex = ifr.ifr_ifindex,
+						  ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	memset(&f, 0, sizeof(f));
+	memset(f.eth.ether_dhost, 0xff, ETH_ALEN);
+	memcpy(f.eth.ether_shost, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	f.eth.ether_type = htons(ETHERTYPE_ARP);
+	f.arp.arp_hrd = htons(ARPHRD_ETHER);
+	f.arp.arp_pro = htons(ETHERTYPE_IP);
+	f.arp.arp_hln = ETH_ALEN;
+	f.arp.arp_pln = 4;
+	f.arp.arp_op = htons(ARPOP_REQUEST);
+	memcpy(f.arp.arp_sha, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	memcpy(f.arp.arp_spa, &addr, 4);
+	memcpy(f.arp.arp_tpa, &addr, 4);
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	if (sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keepalived.h"
@@ -394,6 +395,31 @@ int vxc_ka_ensure(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc
 	return err;
 }
 
+static void count_found(void *arg, pid_t pid, unsigned long long start, pid_t ppid)
+{
+	(void)pid;
+	(void)start;
+	(void)ppid;
+	++*(int *)arg;
+}
+
+/* A stopping keepalived runs its notify (STOP: gate closed) in a process
+ * of its own, which carries the owner mark: wait for it to finish, so that
+ * what the caller does next (a single copy opening its gate) comes after. */
+static void wait_marked_gone(const struct vxc_services *svc, vxc_ctx *ctx,
+			     const struct ka_paths *p)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < KA_STOP_MS / 10; i++) {
+		int n = 0;
+
+		if (svc->proc_find(ctx, p->owner, count_found, &n) < 0 || !n)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
 int vxc_ka_stop(const struct vxc_services *svc, vxc_ctx *ctx, const char *kind,
 		const char *tag, const char *name, unsigned flags)
 {
@@ -412,6 +438,8 @@ int vxc_ka_stop(const struct vxc_services *svc, vxc_ctx *ctx, const char *kind,
 		if (!(flags & VXC_F_DRY_RUN) &&
 		    (err = svc->proc_stop_exact(ctx, r.pid, r.start, KA_STOP_MS)) < 0)
 			return err;
+		if (!(flags & VXC_F_DRY_RUN))
+			wait_marked_gone(svc, ctx, &p);
 	}
 	err = sweep(svc, ctx, &ks, &p, &none, flags);
 	if (err < 0 || (flags & VXC_F_DRY_RUN))

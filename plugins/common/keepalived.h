@@ -84,4 +84,10 @@ int vxc_ha_gate(int active);
  * to it. 0 or -errno. */
 int vxc_ha_quiet(void);
 
+/* A gratuitous ARP for addr from ifname (in the calling thread's
+ * namespace): where a copy that is the only one again announces itself,
+ * since the bridges may have learned the shared MACs at another copy.
+ * 0 or -errno. */
+int vxc_ha_announce(const char *ifname, struct in_addr addr);
+
 #endif

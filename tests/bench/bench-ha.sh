@@ -23,6 +23,7 @@ for ((i = 1; i <= runs; i++)); do
 	rc=$?
 	[ $rc -eq 77 ] && { echo "bench-ha: skipped ($(head -n1 "$out/run$i"))"; exit 77; }
 	echo "run $i: exit $rc, $(grep -c '^not ok' "$out/run$i") failed checks"
+	grep -A2 '^not ok' "$out/run$i" | sed 's/^/    /'
 	grep -E '^# gap ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/gaps"
 	grep -E '^# dup ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/dups"
 done

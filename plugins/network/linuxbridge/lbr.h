@@ -144,8 +144,13 @@ int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigne
 int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags);
 /* A router back to one copy: its keepalived stopped first (which takes its
- * addresses), the gate opened. Before the addresses are ensured. */
-int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
+ * addresses), the gate opened; before the addresses are ensured. *announce
+ * is set when it was a copy: lbr_rha_announce then, once the addresses are
+ * back, tells the bridges (which may have learned the shared MACs at
+ * another copy) where they are. */
+int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags,
+		   int *announce);
+int lbr_rha_announce(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
 int lbr_rha_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);
 
 int lbr_dhcp_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,12 +81,15 @@ int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 	return err;
 }
 
-int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags,
+		   int *announce)
 {
 	int saved, err, left;
 
+	*announce = 0;
 	if (!vxc_ka_recorded(p->svc, p->ctx, RHA_TAG, r->name))
 		return 0;
+	*announce = 1;
 	/* keepalived leaves the gate closed as it stops */
 	err = lbr_rha_remove(p, r->name, flags);
 	if (err < 0)
@@ -101,6 +105,29 @@ int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 	if (err < 0)
 		return lbr_error(p, err, "router %s: cannot open the gate in %s: %s", r->name,
 				 r->netns, strerror(-err));
+	return left;
+}
+
+int lbr_rha_announce(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
+{
+	char peer[VXC_IFNAMSIZ];
+	int saved, err, left;
+
+	lbr_change(p, "router %s: announce its addresses (gratuitous ARP)", r->name);
+	if (lbr_dry(flags) || nsfd < 0)
+		return 0;
+	err = p->svc->netns_enter(p->ctx, nsfd, &saved);
+	if (err < 0)
+		return err;
+	err = vxc_ha_announce(r->gw_if, r->external);
+	for (size_t i = 0; !err && i < r->n_ports; i++) {
+		snprintf(peer, sizeof(peer), "t-%s", r->ports[i]->network->name);
+		err = vxc_ha_announce(peer, r->ports[i]->addr);
+	}
+	left = p->svc->netns_leave(p->ctx, saved);
+	if (err < 0)
+		return lbr_error(p, err, "router %s: gratuitous ARP in %s: %s", r->name, r->netns,
+				 strerror(-err));
 	return left;
 }
 

@@ -174,7 +174,7 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 	struct lbr *p = priv;
 	struct lbr_inside in = { .fd = -1, .fwd_fd = -1 }, *inp = NULL;
 	size_t i;
-	int nsfd, err;
+	int nsfd, err, announce = 0;
 
 	if (flags & ~VXC_F_KNOWN)
 		return lbr_error(p, -EINVAL, "router_ensure: unknown flags %#x", flags);
@@ -205,7 +205,8 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 	err = ensure_lo(p, r, inp, flags);
 	if (!err)
 		err = lbr_router_ha(p, r) ? lbr_rha_prepare(p, r, inp ? inp->fd : -1, flags)
-					  : lbr_rha_single(p, r, inp ? inp->fd : -1, flags);
+					  : lbr_rha_single(p, r, inp ? inp->fd : -1, flags,
+							   &announce);
 	if (!err && r->provider)
 		err = ensure_gateway(p, r, inp, flags);
 	for (i = 0; !err && i < r->n_ports; i++)
@@ -216,6 +217,8 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		err = lbr_dhcp_ensure(p, r, inp ? inp->fd : -1, flags);
 	if (!err && lbr_router_ha(p, r))
 		err = lbr_rha_ensure(p, r, inp ? inp->fd : -1, flags);
+	if (!err && announce)
+		err = lbr_rha_announce(p, r, inp ? inp->fd : -1, flags);
 	inside_close(&in);
 	return err;
 }
