@@ -4,7 +4,8 @@
  * port, load balancer VIP) is on it. For each such network the VXLAN device
  * needs a flood entry (all-zero MAC) toward every other host holding the
  * network, and a unicast entry for every port of the network on another
- * host: no multicast, no learning. */
+ * host (but an HA router's, see port_fdb): no multicast, no learning. A
+ * router with copies on several hosts is held by each of them. */
 #include "config.h"
 
 #include <errno.h>

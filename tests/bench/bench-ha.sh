@@ -27,7 +27,8 @@ for ((i = 1; i <= runs; i++)); do
 	grep -E '^# gap ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/gaps"
 	grep -E '^# dup ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/dups"
 done
-printf '%-18s %-5s %24s %11s %s\n' event loop "gap ms min/median/max" "max/base" "duplicated replies"
+printf '%-18s %-5s %24s %11s %s\n' event loop "gap ms min/median/max" "max/base" \
+	"duplicated replies"
 awk '
 	FNR == NR { d[$2 " " $3] += $4; next }
 	{

@@ -60,7 +60,8 @@ hosts = ( { name = "n1"; tunnel = "10.51.0.1"; }, { name = "n2"; tunnel = "10.51
   { name = "cmp"; tunnel = "10.51.0.3"; } );
 provider = { bridge = "br-prov"; uplink = "uplink"; cidr = "203.0.113.0/24";
   gateway = "203.0.113.1"; range = [ "203.0.113.10", "203.0.113.50" ]; };
-networks = ( { name = "blue"; vni = 52; cidr = "10.52.0.0/24"; gateway = "10.52.0.1"; mtu = 1400; } );
+networks = ( { name = "blue"; vni = 52; cidr = "10.52.0.0/24"; gateway = "10.52.0.1";
+  mtu = 1400; } );
 routers = ( { name = "r1"; $placement external = "203.0.113.10";
   networks = [ "blue" ]; snat = true; } );
 instances = (
@@ -318,7 +319,8 @@ ping_stop nopreempt-destroy 0
 ping_start
 t=$(now_us)
 vxt_ok "preempt off: apply on n1" vxt_vxcloud n1 apply
-vxt_ok "preempt off: n1's keepalived runs" vxt_wait_until 50 test -f "$VXT_WORK/n1/state/linuxbridge/ka-router-r1.kpid"
+vxt_ok "preempt off: n1's keepalived runs" \
+	vxt_wait_until 50 test -f "$VXT_WORK/n1/state/linuxbridge/ka-router-r1.kpid"
 # n1 would have taken over within a few adverts; give it 30 of them
 vxt_fail "preempt off: n1 stays backup" vxt_wait_until 30 holds_external n1
 vxt_ok "preempt off: loops succeed" settle "$(now_us)"
