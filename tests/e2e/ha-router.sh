@@ -125,6 +125,11 @@ vxt_ok "apply on n2" vxt_vxcloud n2 apply
 vxt_ok "n1 (first in hosts) becomes the active copy" vxt_wait_until 100 holds_external n1
 vxt_is "exactly one copy, n1's, holds the external address" "$(active)" n1
 vxt_ok "the backup n2 holds nothing routable and forwards nothing" backup_is_inert n2 2
+status_says() { # HOST ROLE
+	vxt_vxcloud "$1" status | grep -q "router r1: copy [12] of 2 on $1 (VRID 1, .*): $2"
+}
+vxt_ok "status on n1: the active copy" status_says n1 active
+vxt_ok "status on n2: the standby copy" status_says n2 standby
 no_changes() { # HOST
 	vxt_vxcloud "$1" apply | grep -q '^no changes'
 }

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,28 @@ int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigne
 	return left;
 }
 
+/* status shows which copy is active: the gate keepalived's notify set */
+static void note_role(struct lbr *p, const struct vxc_router *r, const struct vxc_ha *ha,
+		      int nsfd)
+{
+	const char *host = p->svc->host_name(p->ctx);
+	int rank = vxc_ka_rank(ha, host), saved, fd;
+	char c = '?';
+
+	if (nsfd < 0 || p->svc->size < offsetof(struct vxc_services, note) + sizeof(void *) ||
+	    !p->svc->note || p->svc->netns_enter(p->ctx, nsfd, &saved) < 0)
+		return;
+	fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, &c, 1) != 1)
+		c = '?';
+	if (fd >= 0)
+		close(fd);
+	p->svc->netns_leave(p->ctx, saved);
+	p->svc->note(p->ctx, "router %s: copy %d of %zu on %s (VRID %u, priority %u): %s",
+		     r->name, rank + 1, ha->n_hosts, host, ha->vrid, vxc_ka_priority(rank),
+		     c == '1' ? "active" : c == '0' ? "standby" : "unknown");
+}
+
 int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags)
 {
 	const struct vxc_ha *ha = lbr_router_ha(p, r);
@@ -77,6 +101,8 @@ int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned
 	}
 	ks.vips = vips;
 	err = vxc_ka_ensure(p->svc, p->ctx, &ks, nsfd, flags);
+	if (!err)
+		note_role(p, r, ha, nsfd);
 	free(vips);
 	return err;
 }
