@@ -64,19 +64,23 @@ static bool *holdings(const struct vxc_spec *s)
 }
 
 /* A port's unicast entry on another host. An HA router's port MAC gets
- * none: Linux keeps one remote per unicast MAC (NLM_F_APPEND adds remotes
- * only to the all-zero and multicast entries), so frames for it go out as
- * unknown unicast through the flood entries, to every host holding the
- * network and so to every copy; the inactive copies drop them. */
+ * no forwarding entry: Linux keeps one remote per unicast MAC (NLM_F_APPEND
+ * adds remotes only to the all-zero and multicast entries), so frames for
+ * it go out as unknown unicast through the flood entries, to every host
+ * holding the network and so to every copy; the inactive copies drop them.
+ * On hosts without a copy it gets an entry with remote 0.0.0.0: a
+ * neighbour only (for ARP suppression), no fdb entry. */
 static size_t port_fdb(const struct vxc_plan *p, const struct vxc_port *port,
 		       struct vxc_fdb_entry *e)
 {
-	if (port_ha(port) || port->host == p->self)
+	const struct vxc_ha *ha = port_ha(port);
+
+	if (ha ? ha_has(ha, p->self) : port->host == p->self)
 		return 0;
-	e[0] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
+	e[0] = (struct vxc_fdb_entry){ port->mac, { ha ? 0 : port->host->tunnel.s_addr },
+				       port->addr };
 	return 1;
 }
-
 
 /* Flood entries sort first (zero MAC), then unicast ones by MAC. */
 static void build_fdb(const struct vxc_plan *p, const bool *holds, struct vxc_plan_network *pn)

@@ -111,7 +111,9 @@ struct vxc_port {
 
 /* One forwarding entry on a VXLAN device. An all-zero MAC is the flood
  * (head-end replication) entry toward a remote VTEP; otherwise addr is the
- * remote port's IPv4 address (for optional permanent neighbour entries). */
+ * remote port's IPv4 address (for optional permanent neighbour entries).
+ * ABI 1.7: remote 0.0.0.0 with a MAC is a neighbour only, no fdb entry
+ * (an HA router's port, reached through the flood entries). */
 struct vxc_fdb_entry {
 	struct vxc_mac mac;
 	struct in_addr remote;

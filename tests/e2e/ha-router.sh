@@ -22,6 +22,10 @@
 # keepalived nor namespace.
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
 nat=${HA_NAT:-nftables}
+# HA_NEIGH_PROXY=true: every host's VXLAN devices answer ARP themselves
+# (linuxbridge neigh_proxy), so cmp resolves r1's gateway from the
+# neighbour-only entry the planner gives it.
+proxy=${HA_NEIGH_PROXY:-false}
 # A gap above this fails the test; the figure itself is printed either way.
 gap_max_ms=${HA_GAP_MAX_MS:-3000}
 vxt_require_root
@@ -30,7 +34,7 @@ vxt_require_cmd busybox curl ping keepalived
 	echo "1..0 # SKIP vxcloud-ha-notify is not built"
 	exit 77
 }
-vxt_init "har"
+vxt_init "har${proxy:0:1}"
 vxt_add_host n1 10.51.0.1/24
 vxt_add_host n2 10.51.0.2/24
 vxt_add_host cmp 10.51.0.3/24
@@ -112,9 +116,9 @@ ka_pid() { # HOST: the recorded keepalived of r1 on HOST
 }
 
 spec true
-vxt_node_conf cmp log_level=warning >/dev/null
+vxt_node_conf cmp log_level=warning linuxbridge.neigh_proxy="$proxy" >/dev/null
 for h in n1 n2; do
-	vxt_node_conf "$h" nat="$nat" log_level=warning \
+	vxt_node_conf "$h" nat="$nat" log_level=warning linuxbridge.neigh_proxy="$proxy" \
 		linuxbridge.ha_notify="$libexec/vxcloud-ha-notify" >/dev/null
 done
 before_n1=$(vxt_snapshot n1)
@@ -125,6 +129,14 @@ vxt_ok "apply on n2" vxt_vxcloud n2 apply
 vxt_ok "n1 (first in hosts) becomes the active copy" vxt_wait_until 100 holds_external n1
 vxt_is "exactly one copy, n1's, holds the external address" "$(active)" n1
 vxt_ok "the backup n2 holds nothing routable and forwards nothing" backup_is_inert n2 2
+gw_mac_on_cmp() { vxt_ns cmp ip neigh show dev vx-blue 10.52.0.1 | awk '{ print $3 }'; }
+vxt_ok "cmp has no forwarding entry for r1's port MAC (flooded to both copies)" \
+	test -z "$(vxt_ns cmp bridge fdb show dev vx-blue | grep -v '^00:00:00:00:00:00' |
+		grep "dst 10.51.0.[12] ")"
+if [ "$proxy" = true ]; then
+	vxt_ok "neigh_proxy: cmp's VXLAN device knows r1's gateway (neighbour only)" \
+		test -n "$(gw_mac_on_cmp)"
+fi
 status_says() { # HOST ROLE
 	vxt_vxcloud "$1" status | grep -q "router r1: copy [12] of 2 on $1 (VRID 1, .*): $2"
 }

@@ -141,10 +141,14 @@ static void expect_fdb(const struct vxc_spec *s, const struct vxc_plan *p, const
 		if (!strncmp(t, "flood:", 6)) {
 			e->remote = vxc_spec_host(s, t + 6)->tunnel;
 		} else {
-			const struct vxc_port *port = port_of(s, t, net);
+			char *nb = strstr(t, "@none"); /* a neighbour only */
+			const struct vxc_port *port;
 
+			if (nb)
+				*nb = '\0';
+			port = port_of(s, t, net);
 			e->mac = port->mac;
-			e->remote = port->host->tunnel;
+			e->remote = nb ? (struct in_addr){ 0 } : port->host->tunnel;
 			e->addr = port->addr;
 		}
 	}
@@ -298,8 +302,9 @@ static void test_no_provider(void)
 }
 
 /* A router with copies on a and b, an instance on c: c's VTEP has no
- * unicast entry for the router port's MAC (it floods it to both copies);
- * the copies hold the router and need none for their own port either. */
+ * forwarding entry for the router port's MAC (it floods it to both
+ * copies), only its neighbour (remote 0.0.0.0); the copies hold the router
+ * and need none for their own port. */
 static void test_ha_router(void)
 {
 	struct vxc_spec *s = load(
@@ -328,7 +333,7 @@ static void test_ha_router(void)
 	expect_objects(p, "r", "", "");
 	vxc_plan_free(p);
 	p = plan_for(s, "c");
-	expect_fdb(s, p, "x", "flood:a flood:b");
+	expect_fdb(s, p, "x", "flood:a flood:b r@none");
 	expect_objects(p, "", "x1", "");
 	vxc_plan_free(p);
 	vxc_spec_free(s);
