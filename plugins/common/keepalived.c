@@ -263,11 +263,17 @@ int vxc_ka_recorded(const struct vxc_services *svc, vxc_ctx *ctx, const char *ta
 	return paths(svc, ctx, tag, name, &p) == 0 && access(p.rec, F_OK) == 0;
 }
 
+#define SWEEP_MAX 64
+
+struct found {
+	pid_t pid, ppid;
+	unsigned long long start;
+	int keep;
+};
+
 struct sweep {
-	const struct vxc_services *svc;
-	vxc_ctx *ctx;
 	struct rec keep;
-	struct rec found[16];
+	struct found v[SWEEP_MAX];
 	size_t n;
 };
 
@@ -275,30 +281,44 @@ static void sweep_found(void *arg, pid_t pid, unsigned long long start, pid_t pp
 {
 	struct sweep *s = arg;
 
-	(void)ppid;
-	if ((pid == s->keep.pid && start == s->keep.start) || s->n == 16)
-		return;
-	s->found[s->n++] = (struct rec){ pid, start };
+	if (s->n < SWEEP_MAX)
+		s->v[s->n++] = (struct found){ pid, ppid, start,
+					       pid == s->keep.pid && start == s->keep.start };
 }
 
-/* Processes with the object's mark but the recorded one (and its children,
- * which go with it): what a lost record or a crash left behind. */
+/* The recorded keepalived's descendants (its VRRP child, their notify
+ * runs) carry the mark too and are its own: kept. */
+static void keep_descendants(struct sweep *s)
+{
+	int grew = 1;
+
+	while (grew) {
+		grew = 0;
+		for (size_t i = 0; i < s->n; i++)
+			for (size_t j = 0; j < s->n && !s->v[i].keep; j++)
+				if (s->v[j].keep && s->v[i].ppid == s->v[j].pid)
+					s->v[i].keep = grew = 1;
+	}
+}
+
+/* Processes with the object's mark that are neither the recorded one nor
+ * its descendants: what a lost record or a crash left behind. */
 static int sweep(const struct vxc_services *svc, vxc_ctx *ctx, const struct vxc_ka_spec *ks,
 		 const struct ka_paths *p, const struct rec *keep, unsigned flags)
 {
-	struct sweep s = { .svc = svc, .ctx = ctx, .keep = *keep };
+	struct sweep s = { .keep = *keep };
 	int err = svc->proc_find(ctx, p->owner, sweep_found, &s);
 
 	if (err < 0)
 		return err;
-	if (keep->pid)
-		return 0; /* its own children carry the mark too */
+	keep_descendants(&s);
 	for (size_t i = 0; i < s.n && !err; i++) {
+		if (s.v[i].keep)
+			continue;
 		svc->change(ctx, "%s %s: stop leftover keepalived (PID %d)", ks->kind, ks->name,
-			    (int)s.found[i].pid);
+			    (int)s.v[i].pid);
 		if (!(flags & VXC_F_DRY_RUN))
-			err = svc->proc_stop_exact(ctx, s.found[i].pid, s.found[i].start,
-						   KA_STOP_MS);
+			err = svc->proc_stop_exact(ctx, s.v[i].pid, s.v[i].start, KA_STOP_MS);
 	}
 	return err;
 }

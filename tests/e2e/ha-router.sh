@@ -322,6 +322,21 @@ vxt_ok "lost record: a recorded keepalived runs" kill -0 "$(ka_pid n1)"
 vxt_ok "lost record: n1 active again" vxt_wait_until 100 only_n1
 vxt_ok "lost record: loops succeed" settle "$(now_us)"
 
+# ---- a leftover with the mark while the recorded one runs (a crash between
+# two runs' records): the next apply stops it, and only it
+pid=$(ka_pid n1)
+start=$(_vxt_starttime "$pid")
+mark=$(tr '\0' '\n' <"/proc/$pid/environ" | grep '^VXCLOUD_OWNER=')
+env -i "$mark" sleep 600 </dev/null >/dev/null 2>&1 &
+stray=$!
+vxt_track_pid $stray
+stray_start=$(_vxt_starttime "$stray")
+out=$(vxt_vxcloud n1 apply)
+vxt_ok "leftover: apply on n1 stops it" grep -q "stop leftover keepalived (PID $stray)" <<<"$out"
+vxt_fail "leftover: it is gone" still_runs "$stray" "$stray_start"
+vxt_ok "leftover: the recorded keepalived still runs" still_runs "$pid" "$start"
+vxt_is "leftover: n1 still the one active copy" "$(active)" n1
+
 # ---- 4. preempt = false: a returning n1 stays backup ----------------------
 spec false
 vxt_ok "preempt off: apply on n2 (keepalived re-reads)" vxt_vxcloud n2 apply
