@@ -4,7 +4,8 @@
  * port, load balancer VIP) is on it. For each such network the VXLAN device
  * needs a flood entry (all-zero MAC) toward every other host holding the
  * network, and a unicast entry for every port of the network on another
- * host: no multicast, no learning. */
+ * host (but an HA router's, see port_fdb): no multicast, no learning. A
+ * router with copies on several hosts is held by each of them. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,18 +27,59 @@ static int fdb_cmp(const void *pa, const void *pb)
 	return c ? c : memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
+/* The copies of an HA router's port: one per host of the router, all with
+ * the same MAC and address (only the active copy holds the address). */
+static const struct vxc_ha *port_ha(const struct vxc_port *port)
+{
+	const struct vxc_router *r = port->network->router;
+
+	return port->owner_kind == VXC_PORT_ROUTER && r && r->ha ? r->ha : NULL;
+}
+
+static bool ha_has(const struct vxc_ha *ha, const struct vxc_host *h)
+{
+	for (size_t i = 0; i < ha->n_hosts; i++)
+		if (ha->hosts[i] == h)
+			return true;
+	return false;
+}
+
 /* holds[h * n_networks + n]: host h has a port on network n. */
 static bool *holdings(const struct vxc_spec *s)
 {
 	bool *holds = vxc_xcalloc(s->n_hosts * s->n_networks + 1, sizeof(*holds));
 
 	for (size_t i = 0; i < s->n_ports; i++) {
-		size_t h = (size_t)(s->ports[i].host - s->hosts);
+		const struct vxc_ha *ha = port_ha(&s->ports[i]);
 		size_t n = (size_t)(s->ports[i].network - s->networks);
+		size_t copies = ha ? ha->n_hosts : 1;
 
-		holds[h * s->n_networks + n] = true;
+		for (size_t c = 0; c < copies; c++) {
+			const struct vxc_host *host = ha ? ha->hosts[c] : s->ports[i].host;
+
+			holds[(size_t)(host - s->hosts) * s->n_networks + n] = true;
+		}
 	}
 	return holds;
+}
+
+/* A port's unicast entry on another host. An HA router's port MAC gets
+ * no forwarding entry: Linux keeps one remote per unicast MAC (NLM_F_APPEND
+ * adds remotes only to the all-zero and multicast entries), so frames for
+ * it go out as unknown unicast through the flood entries, to every host
+ * holding the network and so to every copy; the inactive copies drop them.
+ * On hosts without a copy it gets an entry with remote 0.0.0.0: a
+ * neighbour only (for ARP suppression), no fdb entry. */
+static size_t port_fdb(const struct vxc_plan *p, const struct vxc_port *port,
+		       struct vxc_fdb_entry *e)
+{
+	const struct vxc_ha *ha = port_ha(port);
+
+	if (ha ? ha_has(ha, p->self) : port->host == p->self)
+		return 0;
+	e[0] = (struct vxc_fdb_entry){ port->mac, { ha ? 0 : port->host->tunnel.s_addr },
+				       port->addr };
+	return 1;
 }
 
 /* Flood entries sort first (zero MAC), then unicast ones by MAC. */
@@ -50,12 +92,9 @@ static void build_fdb(const struct vxc_plan *p, const bool *holds, struct vxc_pl
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (&s->hosts[i] != p->self && holds[i * s->n_networks + ni])
 			e[n++] = (struct vxc_fdb_entry){ .remote = s->hosts[i].tunnel };
-	for (size_t i = 0; i < s->n_ports; i++) {
-		const struct vxc_port *port = &s->ports[i];
-
-		if (port->network == pn->net && port->host != p->self)
-			e[n++] = (struct vxc_fdb_entry){ port->mac, port->host->tunnel, port->addr };
-	}
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].network == pn->net)
+			n += port_fdb(p, &s->ports[i], &e[n]);
 	qsort(e, n, sizeof(*e), fdb_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || fdb_cmp(&e[k - 1], &e[i]))
@@ -102,7 +141,8 @@ int vxc_plan_build(const struct vxc_spec *spec, const char *host, struct vxc_pla
 	plan_networks(p);
 	p->routers = vxc_xcalloc(spec->n_routers, sizeof(*p->routers));
 	for (size_t i = 0; i < spec->n_routers; i++)
-		if (spec->routers[i].host == self)
+		if (spec->routers[i].ha ? ha_has(spec->routers[i].ha, self)
+					: spec->routers[i].host == self)
 			p->routers[p->n_routers++] = &spec->routers[i];
 	p->instances = vxc_xcalloc(spec->n_instances, sizeof(*p->instances));
 	for (size_t i = 0; i < spec->n_instances; i++)

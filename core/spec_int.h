@@ -91,9 +91,22 @@ struct sp_network {
 	size_t n_dns;
 };
 
+/* High availability (spec_ha.c): `hosts = [...]` instead of `host`, and
+ * an optional `ha` group. n_hosts is 0 for an object on one host. */
+struct sp_ha {
+	struct sp_ref *hosts;   /* in priority order; hosts[0] is also `host` */
+	size_t n_hosts;
+	struct sp_obj grp;      /* the `ha` group (grp.cs NULL when absent) */
+	unsigned vrid;          /* given, or allocated by validation; 0 = none yet */
+	bool vrid_given;
+	unsigned advert_ms;
+	bool preempt;
+};
+
 struct sp_router {
 	struct sp_obj o;
 	struct sp_ref host;
+	struct sp_ha ha;
 	struct in_addr external;
 	bool external_ok;
 	struct sp_ref *nets; /* attached networks, one per array element */
@@ -137,6 +150,7 @@ struct sp_listener {
 struct sp_lb {
 	struct sp_obj o;
 	struct sp_ref host, net;
+	struct sp_ha ha;
 	struct in_addr vip;
 	bool vip_ok;
 	struct sp_listener *ls;
@@ -279,6 +293,22 @@ int sp_get_enum(struct sp *sp, const struct sp_obj *o, const char *key,
  * every raw struct) with its path, and is parsed by fn. */
 void *sp_parse_list(struct sp *sp, const struct sp_obj *parent, const char *key,
 		    size_t elsize, size_t *n, void (*fn)(struct sp *, void *));
+
+/* ---- high availability (spec_ha.c) ---------------------------------- */
+
+#define SP_HA_HOSTS_MAX 8      /* copies of one router or balancer */
+#define SP_HA_ADVERT_DEF 100   /* ms between VRRP adverts */
+
+/* Reads `host` or `hosts` (exactly one of them) and the `ha` group into
+ * host and ha; what names the object in messages ("router"). */
+void sp_parse_placement(struct sp *sp, struct sp_obj *o, const char *what, struct sp_ref *host,
+			struct sp_ha *ha);
+/* After every host reference is resolved: repeated hosts. */
+void sp_check_ha_hosts(struct sp *sp, const struct sp_obj *o, struct sp_ha *ha);
+/* Virtual router IDs, one cloud-wide per HA router or balancer: given ones
+ * must not repeat, the rest get the lowest free IDs in spec order (routers
+ * first); more than 255 is an error on the first object left without. */
+void sp_alloc_vrids(struct sp *sp);
 
 /* ---- the steps ------------------------------------------------------ */
 

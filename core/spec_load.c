@@ -138,8 +138,10 @@ const char *sp_special_addr(const struct vxc_prefix *p, struct in_addr a)
 
 void sp_fini(struct sp *sp)
 {
-	for (size_t i = 0; i < sp->n_routers; i++)
+	for (size_t i = 0; i < sp->n_routers; i++) {
 		free(sp->routers[i].nets);
+		free(sp->routers[i].ha.hosts);
+	}
 	for (size_t i = 0; i < sp->n_insts; i++) {
 		free(sp->insts[i].command);
 		free(sp->insts[i].environment);
@@ -150,6 +152,7 @@ void sp_fini(struct sp *sp)
 		for (size_t j = 0; j < sp->lbs[i].n_ls; j++)
 			free(sp->lbs[i].ls[j].members);
 		free(sp->lbs[i].ls);
+		free(sp->lbs[i].ha.hosts);
 	}
 	free(sp->hosts);
 	free(sp->prov);

@@ -155,6 +155,26 @@ static void build_ports(struct build *b)
 	}
 }
 
+/* The copies' hosts in priority order, or NULL for one copy. */
+static const struct vxc_ha *build_ha(struct build *b, const struct sp_ha *h)
+{
+	struct vxc_ha *m;
+	const struct vxc_host **hosts;
+
+	if (!h->n_hosts)
+		return NULL;
+	m = vxc_arena_calloc(&b->a, 1, sizeof(*m));
+	hosts = vxc_arena_calloc(&b->a, h->n_hosts, sizeof(*hosts));
+	for (size_t i = 0; i < h->n_hosts; i++)
+		hosts[i] = &b->s->hosts[h->hosts[i].idx];
+	m->hosts = hosts;
+	m->n_hosts = h->n_hosts;
+	m->vrid = h->vrid;
+	m->advert_ms = h->advert_ms;
+	m->preempt = h->preempt;
+	return m;
+}
+
 static void build_routers(struct build *b)
 {
 	for (size_t i = 0; i < b->s->n_routers; i++) {
@@ -170,6 +190,7 @@ static void build_routers(struct build *b)
 		ifname(m->gw_host_if, "rg-", r->o.name);
 		ifname(m->gw_if, "", "gw0");
 		m->gw_mac = r->gw_mac;
+		m->ha = build_ha(b, &r->ha);
 	}
 }
 

@@ -169,7 +169,9 @@ static void parse_network(struct sp *sp, void *p)
 
 static const struct sp_key router_keys[] = {
 	{ "name", SP_STR, true, "name = \"r1\";" },
-	{ "host", SP_STR, true, "host = \"net1\";" },
+	{ "host", SP_STR, false, NULL },
+	{ "hosts", SP_STRS, false, NULL },
+	{ "ha", SP_GROUP, false, NULL },
 	{ "external", SP_STR, true, "external = \"203.0.113.4\";" },
 	{ "networks", SP_STRS, false, NULL },
 	{ "snat", SP_BOOL, false, NULL },
@@ -204,7 +206,7 @@ static void parse_router(struct sp *sp, void *p)
 
 	sp_check_keys(sp, &r->o, "router", router_keys);
 	sp_get_name(sp, &r->o, &router_rule);
-	sp_get_ref(&r->o, "host", &r->host);
+	sp_parse_placement(sp, &r->o, "router", &r->host, &r->ha);
 	r->external_ok = sp_get_addr(sp, &r->o, "external", &r->external);
 	parse_router_nets(sp, r);
 	r->snat = sp_get_bool(&r->o, "snat", true);
@@ -567,7 +569,9 @@ static void parse_listener(struct sp *sp, void *p)
 
 static const struct sp_key lb_keys[] = {
 	{ "name", SP_STR, true, "name = \"web\";" },
-	{ "host", SP_STR, true, "host = \"net1\";" },
+	{ "host", SP_STR, false, NULL },
+	{ "hosts", SP_STRS, false, NULL },
+	{ "ha", SP_GROUP, false, NULL },
 	{ "network", SP_STR, true, "network = \"private\";" },
 	{ "vip", SP_STR, true, "vip = \"192.168.100.8\";" },
 	{ "floating_ip", SP_STR, false, NULL },
@@ -581,7 +585,7 @@ static void parse_lb(struct sp *sp, void *p)
 
 	sp_check_keys(sp, &lb->o, "load balancer", lb_keys);
 	sp_get_name(sp, &lb->o, &lb_rule);
-	sp_get_ref(&lb->o, "host", &lb->host);
+	sp_parse_placement(sp, &lb->o, "load balancer", &lb->host, &lb->ha);
 	sp_get_ref(&lb->o, "network", &lb->net);
 	lb->vip_ok = sp_get_addr(sp, &lb->o, "vip", &lb->vip);
 	lb->has_fip = sp_setting(&lb->o, "floating_ip") != NULL;

@@ -188,6 +188,20 @@ struct sp_val {
 	struct name_idx hosts, nets, routers, insts, lbs;
 };
 
+/* `host`, or every entry of `hosts` (then host is hosts[0]). */
+static void resolve_placement(struct sp_val *v, const struct sp_obj *o, struct sp_ref *host,
+			      struct sp_ha *ha)
+{
+	if (!ha->n_hosts) {
+		resolve(v->sp, &v->hosts, host);
+		return;
+	}
+	for (size_t i = 0; i < ha->n_hosts; i++)
+		resolve(v->sp, &v->hosts, &ha->hosts[i]);
+	host->idx = ha->hosts[0].idx;
+	sp_check_ha_hosts(v->sp, o, ha);
+}
+
 /* ---- hosts ---------------------------------------------------------- */
 
 static void dup_tunnel(struct sp *sp, size_t first, size_t dup)
@@ -437,7 +451,7 @@ static void check_routers(struct sp_val *v)
 
 		if (!r->o.parsed)
 			continue;
-		resolve(sp, &v->hosts, &r->host);
+		resolve_placement(v, &r->o, &r->host, &r->ha);
 		check_external(sp, r);
 		if (r->external_ok)
 			it[n++] = (struct dup_item){ 0, ntohl(r->external.s_addr), i };
@@ -458,6 +472,11 @@ static void check_dhcp(struct sp *sp)
 			sp_err(sp, &n->o, "dhcp", "network \"%s\": DHCP is served from the router's "
 			       "namespace, and no router lists this network; attach it to a router "
 			       "or set dhcp = false", sp_nm(&n->o));
+		if (n->dhcp && n->router >= 0 && sp->routers[n->router].ha.n_hosts)
+			sp_err(sp, &n->o, "dhcp", "network \"%s\": its router \"%s\" has copies on "
+			       "several hosts, and DHCP (dnsmasq) is not served from HA routers; "
+			       "set dhcp = false and give instances static addresses",
+			       sp_nm(&n->o), sp_nm(&sp->routers[n->router].o));
 		if (n->n_dns && !n->dhcp)
 			sp_err(sp, &n->o, "dns", "network \"%s\": DNS servers are handed out by "
 			       "DHCP; set dhcp = true or leave dns out", sp_nm(&n->o));
@@ -583,7 +602,11 @@ static void check_lbs(struct sp_val *v)
 		struct sp_lb *lb = &sp->lbs[i];
 		if (!lb->o.parsed)
 			continue;
-		resolve(sp, &v->hosts, &lb->host);
+		resolve_placement(v, &lb->o, &lb->host, &lb->ha);
+		if (lb->ha.n_hosts)
+			sp_err(sp, &lb->o, "hosts", "load balancer \"%s\": copies on several hosts "
+			       "are not supported yet for load balancers; give one host",
+			       sp_nm(&lb->o));
 		resolve(sp, &v->nets, &lb->net);
 		if (lb->net.idx >= 0 && lb->vip_ok)
 			check_in_net(sp, &lb->o, "vip", "load balancer", " VIP", lb->vip,
@@ -1007,6 +1030,7 @@ void sp_validate(struct sp *sp)
 	check_mtus(sp);
 	check_gw_macs(sp);
 	check_fips(&v);
+	sp_alloc_vrids(sp);
 	index_free(&v.hosts);
 	index_free(&v.nets);
 	index_free(&v.routers);

@@ -111,7 +111,9 @@ struct vxc_port {
 
 /* One forwarding entry on a VXLAN device. An all-zero MAC is the flood
  * (head-end replication) entry toward a remote VTEP; otherwise addr is the
- * remote port's IPv4 address (for optional permanent neighbour entries). */
+ * remote port's IPv4 address (for optional permanent neighbour entries).
+ * ABI 1.7: remote 0.0.0.0 with a MAC is a neighbour only, no fdb entry
+ * (an HA router's port, reached through the flood entries). */
 struct vxc_fdb_entry {
 	struct vxc_mac mac;
 	struct in_addr remote;
@@ -132,6 +134,18 @@ struct vxc_fip {
 	void *reserved[2];
 };
 
+/* ABI 1.7: an object with copies on several hosts sharing its addresses by
+ * VRRP. hosts[0] is also the object's host; a host's VRRP priority follows
+ * its place in hosts (first highest). vrid is unique in the cloud. */
+struct vxc_ha {
+	const struct vxc_host *const *hosts;
+	size_t n_hosts;          /* 2 or more */
+	unsigned vrid;           /* VRRP virtual router ID, 1..255 */
+	unsigned advert_ms;      /* between adverts, a multiple of 10 */
+	int preempt;             /* a higher-priority copy that comes back takes over */
+	void *reserved[4];
+};
+
 struct vxc_router {
 	const char *name;
 	const struct vxc_host *host;
@@ -147,6 +161,8 @@ struct vxc_router {
 	const struct vxc_fip *const *fips;   /* floating IPs held by this router */
 	size_t n_fips;
 	void *reserved[4];
+	/* ABI 1.7: copies on several hosts, or NULL (one copy, on host) */
+	const struct vxc_ha *ha;
 };
 
 enum vxc_instance_kind {

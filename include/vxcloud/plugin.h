@@ -19,6 +19,11 @@
  *   1.6  compute: events_open, events_read -- a pollable stream of what the
  *        engine reports (containers started, restarted, removed), so a
  *        long-running agent re-checks the instances concerned.
+ *   1.7  model: struct vxc_ha; vxc_router grows ha (copies on several hosts
+ *        sharing addresses by VRRP, their virtual router ID and advert
+ *        interval). Check vxc_services.abi_minor >= 7 before reading it.
+ *        network_ensure: an fdb entry with a MAC and remote 0.0.0.0 is a
+ *        neighbour only (an HA router's port, reached by flooding).
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -30,7 +35,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 6
+#define VXC_ABI_MINOR 7
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor

@@ -141,10 +141,14 @@ static void expect_fdb(const struct vxc_spec *s, const struct vxc_plan *p, const
 		if (!strncmp(t, "flood:", 6)) {
 			e->remote = vxc_spec_host(s, t + 6)->tunnel;
 		} else {
-			const struct vxc_port *port = port_of(s, t, net);
+			char *nb = strstr(t, "@none"); /* a neighbour only */
+			const struct vxc_port *port;
 
+			if (nb)
+				*nb = '\0';
+			port = port_of(s, t, net);
 			e->mac = port->mac;
-			e->remote = port->host->tunnel;
+			e->remote = nb ? (struct in_addr){ 0 } : port->host->tunnel;
 			e->addr = port->addr;
 		}
 	}
@@ -297,10 +301,49 @@ static void test_no_provider(void)
 	vxc_spec_free(s);
 }
 
+/* A router with copies on a and b, an instance on c: c's VTEP has no
+ * forwarding entry for the router port's MAC (it floods it to both
+ * copies), only its neighbour (remote 0.0.0.0); the copies hold the router
+ * and need none for their own port. */
+static void test_ha_router(void)
+{
+	struct vxc_spec *s = load(
+		"hosts = ( { name = \"a\"; tunnel = \"192.0.2.1\"; },\n"
+		"  { name = \"b\"; tunnel = \"192.0.2.2\"; }, { name = \"c\"; tunnel = \"192.0.2.3\"; } );\n"
+		"provider = { bridge = \"brp\"; cidr = \"203.0.113.0/24\"; gateway = \"203.0.113.1\"; };\n"
+		"networks = ( { name = \"x\"; vni = 1; cidr = \"10.1.0.0/24\"; } );\n"
+		"routers = ( { name = \"r\"; hosts = [ \"a\", \"b\" ]; external = \"203.0.113.2\";\n"
+		"  networks = [ \"x\" ]; } );\n"
+		"instances = ( { name = \"x1\"; kind = \"container\"; host = \"c\"; network = \"x\";\n"
+		"  address = \"10.1.0.11\"; } );\n", false);
+	struct vxc_plan *p;
+
+	if (!s)
+		return;
+	ok(s->routers[0].ha && s->routers[0].ha->n_hosts == 2 && s->routers[0].ha->vrid == 1 &&
+	   s->routers[0].host == vxc_spec_host(s, "a"), "r: two copies, vrid 1, host a");
+	p = plan_for(s, "a");
+	expect_networks(p, "x");
+	expect_fdb(s, p, "x", "flood:b flood:c x1");
+	expect_objects(p, "r", "", "");
+	vxc_plan_free(p);
+	p = plan_for(s, "b");
+	expect_networks(p, "x");
+	expect_fdb(s, p, "x", "flood:a flood:c x1");
+	expect_objects(p, "r", "", "");
+	vxc_plan_free(p);
+	p = plan_for(s, "c");
+	expect_fdb(s, p, "x", "flood:a flood:b r@none");
+	expect_objects(p, "", "x1", "");
+	vxc_plan_free(p);
+	vxc_spec_free(s);
+}
+
 int main(void)
 {
 	test_seed();
 	test_three_hosts();
 	test_no_provider();
+	test_ha_router();
 	return tap_done();
 }

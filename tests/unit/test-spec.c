@@ -412,6 +412,43 @@ static const struct row rows[] = {
 	  { "t.conf:2: networks[0]: network \"n1\": the derived MTU 550 (underlay_mtu 600 of host \"h1\" minus 50) is below 576" } },
 
 	/* ---- every problem in one run ---- */
+	/* ---- high availability: hosts = [...] and ha { } ---- */
+	{ "host and hosts both given",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; host = \"h1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; } );\n",
+	  { "t.conf:4: routers[0].hosts: router \"r1\": give host (one copy) or hosts" } },
+	{ "neither host nor hosts",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; external = \"203.0.113.4\"; } );\n",
+	  { "t.conf:4: routers[0]: router \"r1\" needs a host: host = \"net1\"; or" } },
+	{ "hosts with one entry",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; hosts = [ \"h1\" ]; external = \"203.0.113.4\"; } );\n",
+	  { "t.conf:4: routers[0].hosts: router \"r1\": hosts lists the 2 to 8 hosts" } },
+	{ "hosts entry unknown and repeated",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h9\", \"h1\" ]; external = \"203.0.113.4\"; } );\n",
+	  { "t.conf:4: routers[0].hosts[1]: unknown host \"h9\"",
+	    "t.conf:4: routers[0].hosts[2]: \"r1\": host \"h1\" is listed twice" } },
+	{ "ha group on a single-host router",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; host = \"h1\"; external = \"203.0.113.4\"; ha = { preempt = false; }; } );\n",
+	  { "t.conf:4: routers[0].ha: router \"r1\": ha settings need two or more hosts" } },
+	{ "ha settings out of range and unknown",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\";\n"
+	  "  ha = { advert_ms = 105; vrid = 256; prempt = true; }; } );\n",
+	  { "t.conf:5: routers[0].ha.advert_ms: router \"r1\": advert_ms 105 is not a multiple of 10",
+	    "t.conf:5: routers[0].ha.vrid: 256 is out of range; use 1..255",
+	    "t.conf:5: routers[0].ha.prempt: unknown setting \"prempt\" in ha; did you mean \"preempt\"?" } },
+	{ "explicit vrid taken twice",
+	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; }, { name = \"n2\"; vni = 2; cidr = \"10.2.0.0/24\"; } );\n"
+	  "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; networks = [ \"n1\" ]; ha = { vrid = 9; }; },\n"
+	  "  { name = \"r2\"; hosts = [ \"h2\", \"h1\" ]; external = \"203.0.113.5\"; networks = [ \"n2\" ]; ha = { vrid = 9; }; } );\n",
+	  { "t.conf:5: routers[1].ha.vrid: router \"r2\": vrid 9 is already taken by router \"r1\"" } },
+	{ "DHCP on a network of an HA router",
+	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dhcp = true; } );\n"
+	  "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; networks = [ \"n1\" ]; } );\n",
+	  { "t.conf:3: networks[0].dhcp: network \"n1\": its router \"r1\" has copies on several hosts" } },
+	{ "HA load balancer not supported yet",
+	  BASE "load_balancers = ( { name = \"lb\"; hosts = [ \"h1\", \"h2\" ]; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); } );\n",
+	  { "t.conf:5: load_balancers[0].hosts: load balancer \"lb\": copies on several hosts are not supported yet" } },
+
 	{ "several problems, all reported",
 	  "hosts = ( { name = \"h1\"; tunnel = \"10.0.0.1\"; },\n"                     /* 1 */
 	  "  { name = \"h2\"; tunnel = \"10.0.0.1\"; } );\n"                           /* 2 */
@@ -863,6 +900,47 @@ static void test_sort_items(void)
 	free(b);
 }
 
+/* Virtual router IDs: given ones kept, the rest the lowest free in spec
+ * order; 256 HA routers need one more than VRRP has. */
+static void test_vrids(void)
+{
+	char *text = vxc_xasprintf(HOSTS PROV NET
+		"routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; },\n"
+		"  { name = \"r2\"; hosts = [ \"h2\", \"h1\" ]; external = \"203.0.113.5\"; ha = { vrid = 1; advert_ms = 200; preempt = false; }; },\n"
+		"  { name = \"r3\"; host = \"h1\"; external = \"203.0.113.6\"; },\n"
+		"  { name = \"r4\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.7\"; } );\n");
+	struct vxc_spec *s = load_ok(text, "vrids");
+	size_t len = 0, cap = 1 << 16;
+	char *big = malloc(cap);
+	struct vxc_diag d;
+
+	free(text);
+	if (s) {
+		ok(s->routers[0].ha->vrid == 2 && s->routers[1].ha->vrid == 1 &&
+		   !s->routers[2].ha && s->routers[3].ha->vrid == 3,
+		   "vrids: given 1 kept, others 2 and 3, single-host router none");
+		ok(s->routers[0].ha->advert_ms == 100 && s->routers[0].ha->preempt &&
+		   s->routers[1].ha->advert_ms == 200 && !s->routers[1].ha->preempt &&
+		   s->routers[1].ha->hosts[0] == vxc_spec_host(s, "h2"),
+		   "ha defaults 100 ms, preempt on; given ones kept; hosts in list order");
+		vxc_spec_free(s);
+	}
+	len += (size_t)snprintf(big + len, cap - len, HOSTS "routers = (\n");
+	for (int i = 0; i < 256; i++)
+		len += (size_t)snprintf(big + len, cap - len, "%s{ name = \"r%d\"; hosts = [ \"h1\", "
+					"\"h2\" ]; external = \"203.0.113.%d\"; }\n", i ? ", " : "",
+					i, 1 + i % 250);
+	snprintf(big + len, cap - len, ");\n");
+	vxc_diag_init(&d);
+	s = NULL;
+	ok(vxc_spec_load_buffer(big, "t.conf", &s, &d) == -EINVAL &&
+	   has_msg(&d, "routers[255].hosts: router \"r255\": no virtual router ID left"),
+	   "256 HA routers: the last is refused with a message");
+	vxc_spec_free(s);
+	vxc_diag_free(&d);
+	free(big);
+}
+
 int main(void)
 {
 	test_sort_items();
@@ -878,5 +956,6 @@ int main(void)
 	test_vm_dhcp_model();
 	test_seed_model();
 	test_two_tenants();
+	test_vrids();
 	return tap_done();
 }

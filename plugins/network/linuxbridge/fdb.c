@@ -320,7 +320,8 @@ int lbr_fdb_sync(struct lbr *p, const struct vxc_network *net, int ifindex,
 	int err = 0;
 
 	for (i = 0; !err && i < n_want; i++)
-		err = vec_push(&w, want[i].mac.b, want[i].remote);
+		if (want[i].remote.s_addr) /* 0.0.0.0: a neighbour only (neigh.c) */
+			err = vec_push(&w, want[i].mac.b, want[i].remote);
 	if (err) {
 		err = lbr_error(p, err, "network %s: out of memory", net->name);
 		goto out;

@@ -30,6 +30,8 @@ struct lbr {
 	int neigh_proxy;
 	uint32_t doom_group; /* doom.c: links to delete in one batch */
 	unsigned n_doomed;
+	const char *keepalived; /* program for HA routers */
+	const char *ha_notify;  /* vxcloud-ha-notify, run by keepalived */
 };
 
 #define lbr_change(p, ...) ((p)->svc->change((p)->ctx, __VA_ARGS__))
@@ -135,6 +137,22 @@ int lbr_dhcp_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigne
 /* Stops every dnsmasq of router (its files go too). */
 int lbr_dhcp_remove(struct lbr *p, const char *router, unsigned flags);
 /* cb for each router with a DHCP record (duplicates possible). */
+/* rha.c: an HA router copy's keepalived (plugins/common/keepalived.c). */
+const struct vxc_ha *lbr_router_ha(const struct lbr *p, const struct vxc_router *r);
+/* Before the copy's ports: gate closed, no IPv6, unless keepalived runs. */
+int lbr_rha_prepare(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
+int lbr_rha_ensure(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
+int lbr_rha_remove(struct lbr *p, const char *router, unsigned flags);
+/* A router back to one copy: its keepalived stopped first (which takes its
+ * addresses), the gate opened; before the addresses are ensured. *announce
+ * is set when it was a copy: lbr_rha_announce then, once the addresses are
+ * back, tells the bridges (which may have learned the shared MACs at
+ * another copy) where they are. */
+int lbr_rha_single(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags,
+		   int *announce);
+int lbr_rha_announce(struct lbr *p, const struct vxc_router *r, int nsfd, unsigned flags);
+int lbr_rha_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);
+
 int lbr_dhcp_list(struct lbr *p, void (*cb)(void *arg, const char *router), void *arg);
 int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags);
 

@@ -16,6 +16,10 @@ static const struct vxc_option options[] = {
 	  .help = "UDP port of the VXLAN tunnels (the same on every host)" },
 	{ .name = "neigh_proxy", .type = VXC_OPT_BOOL, .def = "false",
 	  .help = "answer ARP for remote ports locally from permanent neighbour entries" },
+	{ .name = "keepalived", .type = VXC_OPT_STRING, .def = "keepalived",
+	  .help = "keepalived program for routers on several hosts (path, or name in PATH)" },
+	{ .name = "ha_notify", .type = VXC_OPT_STRING, .def = VXC_PKGLIBEXECDIR "/vxcloud-ha-notify",
+	  .help = "program keepalived runs on a VRRP state change (absolute path)" },
 	{ .name = NULL },
 };
 
@@ -30,6 +34,10 @@ static int lbr_read_options(struct lbr *p)
 	err = p->svc->opt_int(p->ctx, "vxlan_port", &port);
 	if (!err)
 		err = p->svc->opt_bool(p->ctx, "neigh_proxy", &proxy);
+	if (!err)
+		err = p->svc->opt_string(p->ctx, "keepalived", &p->keepalived);
+	if (!err)
+		err = p->svc->opt_string(p->ctx, "ha_notify", &p->ha_notify);
 	if (err < 0)
 		return lbr_error(p, err, "cannot read the linuxbridge settings");
 	if (port < 1 || port > 65535)

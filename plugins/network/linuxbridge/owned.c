@@ -117,8 +117,8 @@ static int list_records(struct lbr *p, struct seen *s)
 	return err > 0 ? seen_add(s, VXC_KIND_PROVIDER, "provider", NULL) : err;
 }
 
-/* A DHCP record whose namespace is gone (a crash, a hand deletion) still
- * names a router whose removal stops its dnsmasq. */
+/* A DHCP or keepalived record whose namespace is gone (a crash, a hand
+ * deletion) still names a router whose removal stops its process. */
 static void list_dhcp(void *arg, const char *router)
 {
 	struct ns_arg *a = arg;
@@ -151,6 +151,8 @@ int lbr_list(void *priv, vxc_owned_cb cb, void *arg)
 	}
 	if (!err)
 		err = lbr_dhcp_list(p, list_dhcp, &na);
+	if (!err)
+		err = lbr_rha_list(p, list_dhcp, &na);
 	if (!err)
 		err = na.err;
 	if (!err)
@@ -273,8 +275,10 @@ int lbr_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 	r.who = who;
 	if (obj->kind == VXC_KIND_PROVIDER)
 		return remove_provider(p, &r);
-	/* dnsmasq first: it would keep the namespace alive */
+	/* dnsmasq and keepalived first: they would keep the namespace alive */
 	err = obj->kind == VXC_KIND_ROUTER ? lbr_dhcp_remove(p, obj->name, flags) : 0;
+	if (!err && obj->kind == VXC_KIND_ROUTER)
+		err = lbr_rha_remove(p, obj->name, flags);
 	if (!err)
 		err = lbr_links_foreach(p, p->sk, rm_link, &r);
 	if (!err && obj->kind == VXC_KIND_ROUTER)

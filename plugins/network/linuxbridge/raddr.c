@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,23 @@ static int diff(const struct addrv *have, const struct addrv *want, struct addrv
 	return err;
 }
 
+/* An address keepalived holds on the active copy is no change to make. */
+static void drop_vrrp(struct addrv *ops, const struct lbr_raddr *want, size_t n_want)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < ops->n; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < n_want && !keep; j++)
+			keep = want[j].vrrp && ops->v[i].ip == ntohl(want[j].ip.s_addr) &&
+			       ops->v[i].plen == want[j].plen;
+		if (!keep)
+			ops->v[o++] = ops->v[i];
+	}
+	ops->n = o;
+}
+
 int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
 		   const char *ifname, int ifindex, const struct lbr_raddr *want, size_t n_want,
 		   unsigned flags)
@@ -225,6 +243,8 @@ int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_i
 		sort_unique(&have);
 		err = diff(&have, &w, &ops);
 	}
+	if (!err)
+		drop_vrrp(&ops, want, n_want);
 	if (err) {
 		err = lbr_error(p, err, "router %s: cannot read the addresses of %s: %s", r->name,
 				ifname, strerror(-err));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keepalived.h"
 #include "lbr.h"
 #include "router.h"
 
@@ -111,15 +112,20 @@ static int ensure_gateway(struct lbr *p, const struct vxc_router *r,
 	const struct vxc_provider *pv = r->provider;
 	struct lbr_rport rp = { .host_if = r->gw_host_if, .peer_if = r->gw_if,
 				.bridge = pv->bridge, .mac = r->gw_mac.b, .mtu = pv->mtu };
-	struct lbr_raddr want = { .ip = r->external, .plen = pv->cidr.len };
+	const struct vxc_ha *ha = lbr_router_ha(p, r);
+	struct lbr_raddr want[2] = { { .ip = r->external, .plen = pv->cidr.len, .vrrp = !!ha } };
 	int err, ifindex = 0;
 
+	if (ha)
+		want[1] = (struct lbr_raddr){
+			.ip = vxc_ka_src_addr(ha, vxc_ka_rank(ha, p->svc->host_name(p->ctx))),
+			.plen = 32 };
 	err = lbr_rport_ensure(p, r, in, &rp, flags, &ifindex);
 	if (!err)
-		err = lbr_raddr_sync(p, r, in, r->gw_if, ifindex, &want, 1, flags);
+		err = lbr_raddr_sync(p, r, in, r->gw_if, ifindex, want, ha ? 2 : 1, flags);
 	if (!err)
 		err = lbr_rfip_sync(p, r, in, r->gw_if, ifindex, flags);
-	if (!err && pv->gateway.s_addr)
+	if (!err && pv->gateway.s_addr && !ha)
 		err = lbr_rdefault_ensure(p, r, in, r->gw_if, ifindex, pv->gateway, flags);
 	return err;
 }
@@ -131,7 +137,8 @@ static int ensure_port(struct lbr *p, const struct vxc_router *r, const struct l
 	struct lbr_rport rp = { .host_if = port->host_if, .peer_if = peer,
 				.bridge = port->network->bridge_if, .mac = port->mac.b,
 				.mtu = lbr_net_mtu(port->network) };
-	struct lbr_raddr want = { .ip = port->addr, .plen = port->network->cidr.len };
+	struct lbr_raddr want = { .ip = port->addr, .plen = port->network->cidr.len,
+				  .vrrp = lbr_router_ha(p, r) != NULL };
 	int err, ifindex = 0;
 
 	snprintf(peer, sizeof(peer), "t-%s", port->network->name);
@@ -150,6 +157,11 @@ static int check_router(struct lbr *p, const struct vxc_router *r)
 	if (r->n_fips && !r->provider)
 		return lbr_error(p, -EINVAL, "router %s: floating IPs need a provider network",
 				 r->name);
+	if (lbr_router_ha(p, r) && (!r->provider ||
+				    vxc_ka_rank(lbr_router_ha(p, r), p->svc->host_name(p->ctx)) < 0))
+		return lbr_error(p, -EINVAL, "router %s: a copy needs the provider network and "
+				 "this host (%s) among the router's hosts", r->name,
+				 p->svc->host_name(p->ctx));
 	for (i = 0; i < r->n_ports; i++)
 		if (!r->ports[i] || !r->ports[i]->network)
 			return lbr_error(p, -EINVAL, "router %s: port %zu has no network", r->name,
@@ -162,7 +174,7 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 	struct lbr *p = priv;
 	struct lbr_inside in = { .fd = -1, .fwd_fd = -1 }, *inp = NULL;
 	size_t i;
-	int nsfd, err;
+	int nsfd, err, announce = 0;
 
 	if (flags & ~VXC_F_KNOWN)
 		return lbr_error(p, -EINVAL, "router_ensure: unknown flags %#x", flags);
@@ -191,14 +203,22 @@ int lbr_router_ensure(void *priv, const struct vxc_router *r, unsigned flags)
 		inp = &in;
 	}
 	err = ensure_lo(p, r, inp, flags);
+	if (!err)
+		err = lbr_router_ha(p, r) ? lbr_rha_prepare(p, r, inp ? inp->fd : -1, flags)
+					  : lbr_rha_single(p, r, inp ? inp->fd : -1, flags,
+							   &announce);
 	if (!err && r->provider)
 		err = ensure_gateway(p, r, inp, flags);
 	for (i = 0; !err && i < r->n_ports; i++)
 		err = ensure_port(p, r, inp, r->ports[i], flags);
-	if (!err)
+	if (!err && !lbr_router_ha(p, r))
 		err = ensure_forwarding(p, r, inp, flags);
 	if (!err)
 		err = lbr_dhcp_ensure(p, r, inp ? inp->fd : -1, flags);
+	if (!err && lbr_router_ha(p, r))
+		err = lbr_rha_ensure(p, r, inp ? inp->fd : -1, flags);
+	if (!err && announce)
+		err = lbr_rha_announce(p, r, inp ? inp->fd : -1, flags);
 	inside_close(&in);
 	return err;
 }

@@ -32,9 +32,11 @@ int lbr_rport_ensure(struct lbr *p, const struct vxc_router *r, const struct lbr
 struct lbr_raddr {
 	struct in_addr ip;
 	uint8_t plen;
+	uint8_t vrrp; /* keepalived's to add and remove: neither added nor removed here */
 };
 
-/* Exactly these IPv4 addresses on the peer ifname (index ifindex). */
+/* Exactly these IPv4 addresses on the peer ifname (index ifindex), but
+ * those marked vrrp, which are left as they are. */
 int lbr_raddr_sync(struct lbr *p, const struct vxc_router *r, const struct lbr_inside *in,
 		   const char *ifname, int ifindex, const struct lbr_raddr *want, size_t n_want,
 		   unsigned flags);
