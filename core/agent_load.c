@@ -195,6 +195,21 @@ int agent_load_spec(struct agent *a)
 	return r;
 }
 
+/* New etcd settings (endpoints, credentials, prefix, timeouts): the
+ * threads reconnect with them. The spec last read stays until the new
+ * watch delivers one, so nothing on the host changes meanwhile. */
+static void restart_store(struct agent *a)
+{
+	free(a->spec_path);
+	a->spec_path = vxc_xasprintf("etcd:%sspec", a->nc->etcd->prefix);
+	agent_log("reload: the etcd settings changed; reconnecting with them");
+	agent_store_stop(a);
+	free(a->store_sig); /* the next status document goes to the new store */
+	a->store_sig = NULL;
+	if (agent_store_start(a) < 0)
+		agent_log("reload: etcd: the store is unreachable until vxcloudd restarts");
+}
+
 /* SIGHUP: a new node config and drivers (say nat = "iptables" instead of
  * "nftables") replace the old ones only when they load and can serve the
  * spec; the next full pass then moves the host over, the replaced driver's
@@ -208,7 +223,7 @@ int agent_reload(struct agent *a)
 	struct vxc_diag d;
 	char *name;
 	const char *text = store_text(a, &name);
-	int r = -EINVAL;
+	int r = -EINVAL, same_store;
 
 	vxc_diag_init(&d);
 	nc = load_nodeconf(&a->opt, &d);
@@ -236,9 +251,12 @@ int agent_reload(struct agent *a)
 	}
 	agent_engines_fini(a); /* the streams belong to the drivers closed here */
 	close_engine(a->engine);
+	same_store = vxc_etcd_conf_same(a->nc->etcd, nc->etcd);
 	free_nodeconf(a->nc);
 	a->engine = e;
 	a->nc = nc;
+	if (!same_store)
+		restart_store(a);
 	take_plan(a, spec, plan);
 	a->store_rev_plan = a->store_rev_seen;
 	if (!agent_spec_in_store(a)) {

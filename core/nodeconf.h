@@ -53,6 +53,8 @@ void vxc_nodeconf_free(struct vxc_nodeconf *nc);
 /* The `etcd` group (core/nodeconf_etcd.c), into nc->etcd; 0 when absent. */
 int vxc_nodeconf_load_etcd(struct vxc_nodeconf *nc, struct vxc_diag *diag);
 void vxc_etcd_conf_free(struct vxc_etcd_conf *conf);
+/* Every setting equal (the password too): 1, else 0. */
+int vxc_etcd_conf_same(const struct vxc_etcd_conf *a, const struct vxc_etcd_conf *b);
 
 /* The settings block of driver `name`, or NULL. */
 const config_setting_t *vxc_nodeconf_settings(const struct vxc_nodeconf *nc, const char *name);

@@ -304,6 +304,26 @@ void vxc_etcd_conf_free(struct vxc_etcd_conf *c)
 	free(c);
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int vxc_etcd_conf_same(const struct vxc_etcd_conf *a, const struct vxc_etcd_conf *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->n_endpoints != b->n_endpoints || a->timeout_ms != b->timeout_ms ||
+	    a->lease_ttl_s != b->lease_ttl_s || !same_str(a->prefix, b->prefix) ||
+	    !same_str(a->ca, b->ca) || !same_str(a->cert, b->cert) || !same_str(a->key, b->key) ||
+	    !same_str(a->user, b->user) || !same_str(a->password, b->password))
+		return 0;
+	for (size_t i = 0; i < a->n_endpoints; i++)
+		if (strcmp(a->endpoints[i], b->endpoints[i]))
+			return 0;
+	return 1;
+}
+
 int vxc_nodeconf_load_etcd(struct vxc_nodeconf *nc, struct vxc_diag *d)
 {
 	const config_setting_t *g = config_lookup(&nc->cfg, "etcd");

@@ -331,13 +331,17 @@ vxt_ok "and changed nothing: every host still at revision $rev7" every_host_at "
 # ---- SIGHUP: another NAT driver, the spec still from etcd --------------------------
 if [ -f "$VXT_BUILDDIR/plugins/nat/iptables/.libs/iptables.so" ] &&
 	command -v iptables-legacy-save >/dev/null; then
-	NAT=iptables node_conf net
+	NAT=iptables node_conf net timeout_ms=2500
 	kill -HUP "${AGENT_PID[net]}"
 	swapped() {
 		vxt_vxcloud net status | grep -q '^nat  *r1  *iptables  *ok' && every_host_at "$rev7"
 	}
 	vxt_ok "SIGHUP with nat = iptables: the agent swaps the driver, the spec stays revision $rev7" \
 		vxt_wait_until 300 swapped
+	vxt_ok "and reconnects to etcd with its changed settings (timeout_ms)" \
+		grep -q 'the etcd settings changed; reconnecting' "$VXT_WORK/net/agent.log"
+	vxt_ok "its host is alive again under a new lease" \
+		vxt_wait_until 100 eval 'cloud | grep -q "^net  *alive"'
 	vxt_is "the floating IP works through iptables" "$(who http://203.0.113.20:8080)" \
 		"web1 203.0.113.100"
 else
