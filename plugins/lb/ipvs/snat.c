@@ -263,8 +263,9 @@ static int write_sysctl(const char *path, const char *val)
 }
 
 /* Inside the namespace: answers are forwarded back to clients, and IPVS
- * keeps conntrack entries so the snat rule sees its connections. */
-int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags)
+ * keeps conntrack entries so the snat rule sees its connections. An HA
+ * copy forwards only while active: keepalived's notify opens the gate. */
+int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, int ha, unsigned flags)
 {
 	static const char *const paths[] = {
 		"/proc/sys/net/ipv4/ip_forward",
@@ -272,7 +273,7 @@ int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags)
 	};
 	char cur[32];
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+	for (size_t i = ha ? 1 : 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		int r = read_sysctl(paths[i], cur, sizeof(cur));
 
 		if (r == 0 && cur[0] == '1')
