@@ -20,7 +20,8 @@
 # back to one host restores the single-copy state, and `destroy` leaves
 # neither keepalived nor namespace. The lb driver ipvs shares this code
 # (plugins/lb/common/lbha.c) but needs a kernel with IP_VS, which this
-# suite's host may lack: it runs with haproxy.
+# machine lacks: its HA case is tests/drivers/lb-ipvs-ha.sh (in the VM of
+# lb-ipvs.tap), functional checks without gap figures.
 . "${VXC_TOP_SRCDIR:?}/tests/lib/harness.sh"
 gap_max_ms=${HA_GAP_MAX_MS:-3000}
 vxt_require_root
