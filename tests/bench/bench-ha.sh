@@ -31,6 +31,8 @@ for ((i = 1; i <= runs; i++)); do
 	[ $rc -eq 77 ] && { echo "bench-ha: skipped ($(head -n1 "$out/run$i"))"; exit 77; }
 	echo "$suite run $i: exit $rc, $(grep -c '^not ok' "$out/run$i") failed checks"
 	grep -A2 '^not ok' "$out/run$i" | sed 's/^/    /'
+	# a run that failed without a failed check (it ended early): its last words
+	[ $rc -ne 0 ] && ! grep -q '^not ok' "$out/run$i" && tail -n 8 "$out/run$i" | sed 's/^/    /'
 	grep -E '^# gap ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/gaps"
 	grep -E '^# dup ' "$out/run$i" | awk -v r="$i" '{ print r, $3, $4, $5 }' >>"$out/dups"
 done
