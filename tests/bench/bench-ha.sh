@@ -11,7 +11,8 @@
 # about that plus the time to detect (3 adverts of 100 ms).
 #
 # As root, from the build tree:
-#   VXC_TEST_PREFIX=vha VXC_TOP_SRCDIR=... VXC_TOP_BUILDDIR=... tests/bench/bench-ha.sh [N] [router|lb]
+#   VXC_TEST_PREFIX=vha VXC_TOP_SRCDIR=... VXC_TOP_BUILDDIR=... \
+#     tests/bench/bench-ha.sh [N] [router|lb]
 set -u
 runs=${1:-3}
 case ${2:-router} in

@@ -102,7 +102,8 @@ provider = { bridge = "br-provider"; uplink = "uplink"; cidr = "200.160.0.0/24";
   gateway = "200.160.0.1"; range = [ "200.160.0.4", "200.160.0.100" ]; };
 networks = ( { name = "private"; vni = 100; cidr = "192.168.100.0/24"; gateway = "192.168.100.1";
   mtu = 1450; } );
-routers = ( { name = "router"; host = "cmp"; external = "200.160.0.4"; networks = [ "private" ]; } );
+routers = ( { name = "router"; host = "cmp"; external = "200.160.0.4";
+  networks = [ "private" ]; } );
 instances = (
   { name = "web1"; kind = "container"; host = "cmp"; network = "private";
     address = "192.168.100.6";
