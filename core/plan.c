@@ -4,8 +4,9 @@
  * port, load balancer VIP) is on it. For each such network the VXLAN device
  * needs a flood entry (all-zero MAC) toward every other host holding the
  * network, and a unicast entry for every port of the network on another
- * host (but an HA router's, see port_fdb): no multicast, no learning. A
- * router with copies on several hosts is held by each of them. */
+ * host (but an HA router's or balancer's, see port_fdb): no multicast, no
+ * learning. A router or load balancer with copies on several hosts is held
+ * by each of them. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,13 +28,28 @@ static int fdb_cmp(const void *pa, const void *pb)
 	return c ? c : memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
-/* The copies of an HA router's port: one per host of the router, all with
- * the same MAC and address (only the active copy holds the address). */
-static const struct vxc_ha *port_ha(const struct vxc_port *port)
+/* The balancer whose VIP port this is (a port knows its owner by name). */
+static const struct vxc_lb *port_lb(const struct vxc_spec *s, const struct vxc_port *port)
+{
+	for (size_t i = 0; i < s->n_lbs; i++)
+		if (s->lbs[i].port == port)
+			return &s->lbs[i];
+	return NULL;
+}
+
+/* The copies of an HA router's port or HA balancer's VIP port: one per
+ * host of the object, all with the same MAC and address (only the active
+ * copy holds the address). */
+static const struct vxc_ha *port_ha(const struct vxc_spec *s, const struct vxc_port *port)
 {
 	const struct vxc_router *r = port->network->router;
+	const struct vxc_lb *lb;
 
-	return port->owner_kind == VXC_PORT_ROUTER && r && r->ha ? r->ha : NULL;
+	if (port->owner_kind == VXC_PORT_ROUTER)
+		return r && r->ha ? r->ha : NULL;
+	if (port->owner_kind == VXC_PORT_LB && (lb = port_lb(s, port)))
+		return lb->ha;
+	return NULL;
 }
 
 static bool ha_has(const struct vxc_ha *ha, const struct vxc_host *h)
@@ -50,7 +66,7 @@ static bool *holdings(const struct vxc_spec *s)
 	bool *holds = vxc_xcalloc(s->n_hosts * s->n_networks + 1, sizeof(*holds));
 
 	for (size_t i = 0; i < s->n_ports; i++) {
-		const struct vxc_ha *ha = port_ha(&s->ports[i]);
+		const struct vxc_ha *ha = port_ha(s, &s->ports[i]);
 		size_t n = (size_t)(s->ports[i].network - s->networks);
 		size_t copies = ha ? ha->n_hosts : 1;
 
@@ -63,7 +79,7 @@ static bool *holdings(const struct vxc_spec *s)
 	return holds;
 }
 
-/* A port's unicast entry on another host. An HA router's port MAC gets
+/* A port's unicast entry on another host. An HA object's port MAC gets
  * no forwarding entry: Linux keeps one remote per unicast MAC (NLM_F_APPEND
  * adds remotes only to the all-zero and multicast entries), so frames for
  * it go out as unknown unicast through the flood entries, to every host
@@ -73,7 +89,7 @@ static bool *holdings(const struct vxc_spec *s)
 static size_t port_fdb(const struct vxc_plan *p, const struct vxc_port *port,
 		       struct vxc_fdb_entry *e)
 {
-	const struct vxc_ha *ha = port_ha(port);
+	const struct vxc_ha *ha = port_ha(p->spec, port);
 
 	if (ha ? ha_has(ha, p->self) : port->host == p->self)
 		return 0;
@@ -150,7 +166,7 @@ int vxc_plan_build(const struct vxc_spec *spec, const char *host, struct vxc_pla
 			p->instances[p->n_instances++] = &spec->instances[i];
 	p->lbs = vxc_xcalloc(spec->n_lbs, sizeof(*p->lbs));
 	for (size_t i = 0; i < spec->n_lbs; i++)
-		if (spec->lbs[i].host == self)
+		if (spec->lbs[i].ha ? ha_has(spec->lbs[i].ha, self) : spec->lbs[i].host == self)
 			p->lbs[p->n_lbs++] = &spec->lbs[i];
 	*out = p;
 	return 0;

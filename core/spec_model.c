@@ -343,6 +343,7 @@ static void build_lbs(struct build *b)
 
 		m->name = dup(b, lb->o.name);
 		m->host = &b->s->hosts[lb->host.idx];
+		m->ha = build_ha(b, &lb->ha);
 		ls = vxc_arena_calloc(&b->a, lb->n_ls, sizeof(*ls));
 		for (size_t j = 0; j < lb->n_ls; j++)
 			build_listener(b, &lb->ls[j], &ls[j]);

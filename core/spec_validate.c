@@ -603,10 +603,6 @@ static void check_lbs(struct sp_val *v)
 		if (!lb->o.parsed)
 			continue;
 		resolve_placement(v, &lb->o, &lb->host, &lb->ha);
-		if (lb->ha.n_hosts)
-			sp_err(sp, &lb->o, "hosts", "load balancer \"%s\": copies on several hosts "
-			       "are not supported yet for load balancers; give one host",
-			       sp_nm(&lb->o));
 		resolve(sp, &v->nets, &lb->net);
 		if (lb->net.idx >= 0 && lb->vip_ok)
 			check_in_net(sp, &lb->o, "vip", "load balancer", " VIP", lb->vip,

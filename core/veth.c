@@ -25,6 +25,7 @@ struct veth_run {
 	vxc_ctx *ctx;
 	const struct vxc_veth *v;
 	int dry;
+	int ha;                    /* VXC_F_VETH_HA: keepalived's address and route stay */
 	int created;               /* link settings that follow are part of it */
 	char who[96];              /* "instance web1", for messages */
 	struct nl_sock *hsk, *psk; /* host side, namespace side */
@@ -68,7 +69,7 @@ static int get_link(struct nl_sock *sk, const char *name, struct rtnl_link **out
 
 static int check_args(vxc_ctx *ctx, const struct vxc_veth *v, unsigned flags)
 {
-	if (flags & ~VXC_F_KNOWN)
+	if (flags & ~(VXC_F_KNOWN | VXC_F_VETH_HA))
 		return vxc_ctx_error(ctx, -EINVAL, "veth: unknown flags 0x%x", flags);
 	if (!v || !v->host_if || !*v->host_if || strlen(v->host_if) >= IFNAMSIZ)
 		return vxc_ctx_error(ctx, -EINVAL, "veth: invalid host interface name '%s'",
@@ -295,7 +296,8 @@ struct addr_scan {
 };
 
 /* Every other IPv4 address on the peer goes: the namespace is ours and the
- * spec gives the port exactly one address. */
+ * spec gives the port exactly one address. On an HA copy the others are
+ * keepalived's (the shared address, on the active copy): they stay. */
 static void scan_addr(struct nl_object *obj, void *arg)
 {
 	struct rtnl_addr *ra = (struct rtnl_addr *)obj;
@@ -313,6 +315,8 @@ static void scan_addr(struct nl_object *obj, void *arg)
 		s->found = 1;
 		return;
 	}
+	if (run->ha)
+		return;
 	nl_addr2str(local, buf, sizeof(buf));
 	if (!run->dry) {
 		r = rtnl_addr_delete(run->psk, ra, 0);
@@ -486,7 +490,7 @@ static void report_planned(struct veth_run *run)
 
 	vxc_ctx_change(run->ctx, "%s: add address %s/%u to %s", run->who,
 		       vxc_ip_str(run->v->addr, a), run->v->prefixlen, run->v->peer_if);
-	if (run->v->gateway.s_addr)
+	if (run->v->gateway.s_addr && !run->ha)
 		vxc_ctx_change(run->ctx, "%s: add default route via %s", run->who,
 			       vxc_ip_str(run->v->gateway, g));
 }
@@ -553,7 +557,7 @@ static int correct(struct veth_run *run)
 		return r;
 	/* Under dry run a link brought up only in theory has no connected
 	 * route yet; the address and route checks still read real state. */
-	if ((r = ensure_addr(run)) < 0 || (r = ensure_route(run)) < 0)
+	if ((r = ensure_addr(run)) < 0 || (!run->ha && (r = ensure_route(run)) < 0))
 		return r;
 	return 0;
 }
@@ -604,7 +608,8 @@ static int run_ensure(struct veth_run *run)
 
 int vxc_veth_ensure(vxc_ctx *ctx, const struct vxc_veth *veth, unsigned flags)
 {
-	struct veth_run run = { .ctx = ctx, .v = veth, .dry = !!(flags & VXC_F_DRY_RUN) };
+	struct veth_run run = { .ctx = ctx, .v = veth, .dry = !!(flags & VXC_F_DRY_RUN),
+				.ha = !!(flags & VXC_F_VETH_HA) };
 	int r;
 
 	r = check_args(ctx, veth, flags);

@@ -265,6 +265,8 @@ struct vxc_lb {
 	const struct vxc_fip *fip;    /* bound floating IP, or NULL */
 	char netns[VXC_NETNS_NAMSIZ]; /* "vxlb-<name>" */
 	void *reserved[4];
+	/* ABI 1.8: copies on several hosts sharing the VIP, or NULL (one copy) */
+	const struct vxc_ha *ha;
 };
 
 /* Object kinds a driver reports as owned and the core asks it to remove. */

@@ -24,6 +24,11 @@
  *        interval). Check vxc_services.abi_minor >= 7 before reading it.
  *        network_ensure: an fdb entry with a MAC and remote 0.0.0.0 is a
  *        neighbour only (an HA router's port, reached by flooding).
+ *   1.8  model: vxc_lb grows ha (a balancer's copies sharing its VIP by
+ *        VRRP; vrid from the same cloud-wide space as routers'). Check
+ *        vxc_services.abi_minor >= 8 before reading it. veth_ensure: flag
+ *        VXC_F_VETH_HA leaves the peer's other addresses and its default
+ *        route to keepalived (the core of 1.7 refuses the bit).
  * Structs only ever grow at the end; each carries its size so the core can
  * tell which slots a plugin knows. A NULL slot means "not supported". */
 #ifndef VXCLOUD_PLUGIN_H
@@ -35,7 +40,7 @@
 #include <vxcloud/model.h>
 
 #define VXC_ABI_MAJOR 1
-#define VXC_ABI_MINOR 7
+#define VXC_ABI_MINOR 8
 
 /* The one symbol a plugin exports. */
 #define VXC_PLUGIN_SYMBOL vxc_plugin_descriptor
@@ -62,6 +67,11 @@ enum vxc_concern {
 /* Flags word taken by every operation; drivers reject unknown bits. */
 #define VXC_F_DRY_RUN 0x1u  /* report what would change, change nothing */
 #define VXC_F_KNOWN (VXC_F_DRY_RUN)
+/* veth_ensure only (ABI 1.8): the peer is an HA copy's port. The given
+ * address is added when missing but no other address is removed, and the
+ * default route is neither added nor removed: keepalived holds the shared
+ * address and the route on the active copy. */
+#define VXC_F_VETH_HA 0x100u
 
 /* Capability bits, shown by `vxcloud plugins`. */
 #define VXC_CAP_NEIGH_PROXY   (1ull << 0) /* network: permanent neighbour entries */

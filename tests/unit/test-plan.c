@@ -339,11 +339,52 @@ static void test_ha_router(void)
 	vxc_spec_free(s);
 }
 
+/* A balancer with copies on a and b, its router and members on c: both
+ * copies hold the balancer and the network; c floods the VIP port's MAC to
+ * both (a neighbour only, no fdb entry); a and b have the router's and the
+ * members' entries but none for their own shared VIP port. */
+static void test_ha_lb(void)
+{
+	struct vxc_spec *s = load(
+		"hosts = ( { name = \"a\"; tunnel = \"192.0.2.1\"; },\n"
+		"  { name = \"b\"; tunnel = \"192.0.2.2\"; }, { name = \"c\"; tunnel = \"192.0.2.3\"; } );\n"
+		"provider = { bridge = \"brp\"; cidr = \"203.0.113.0/24\"; gateway = \"203.0.113.1\"; };\n"
+		"networks = ( { name = \"x\"; vni = 1; cidr = \"10.1.0.0/24\"; } );\n"
+		"routers = ( { name = \"r\"; host = \"c\"; external = \"203.0.113.2\";\n"
+		"  networks = [ \"x\" ]; } );\n"
+		"instances = ( { name = \"x1\"; kind = \"container\"; host = \"c\"; network = \"x\";\n"
+		"  address = \"10.1.0.11\"; } );\n"
+		"load_balancers = ( { name = \"lb\"; hosts = [ \"b\", \"a\" ]; network = \"x\";\n"
+		"  vip = \"10.1.0.8\"; listeners = ( { port = 80; members = (\n"
+		"  { address = \"10.1.0.11\"; port = 8080; } ); } ); } );\n", false);
+	struct vxc_plan *p;
+
+	if (!s)
+		return;
+	ok(s->lbs[0].ha && s->lbs[0].ha->n_hosts == 2 && s->lbs[0].ha->vrid == 1 &&
+	   s->lbs[0].host == vxc_spec_host(s, "b"), "lb: two copies, vrid 1, host b");
+	p = plan_for(s, "a");
+	expect_networks(p, "x");
+	expect_fdb(s, p, "x", "flood:b flood:c r x1");
+	expect_objects(p, "", "", "lb");
+	vxc_plan_free(p);
+	p = plan_for(s, "b");
+	expect_fdb(s, p, "x", "flood:a flood:c r x1");
+	expect_objects(p, "", "", "lb");
+	vxc_plan_free(p);
+	p = plan_for(s, "c");
+	expect_fdb(s, p, "x", "flood:a flood:b lb@none");
+	expect_objects(p, "r", "x1", "");
+	vxc_plan_free(p);
+	vxc_spec_free(s);
+}
+
 int main(void)
 {
 	test_seed();
 	test_three_hosts();
 	test_no_provider();
 	test_ha_router();
+	test_ha_lb();
 	return tap_done();
 }

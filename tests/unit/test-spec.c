@@ -444,10 +444,26 @@ static const struct row rows[] = {
 	  HOSTS PROV "networks = ( { name = \"n1\"; vni = 1; cidr = \"10.1.0.0/24\"; dhcp = true; } );\n"
 	  "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; networks = [ \"n1\" ]; } );\n",
 	  { "t.conf:3: networks[0].dhcp: network \"n1\": its router \"r1\" has copies on several hosts" } },
-	{ "HA load balancer not supported yet",
-	  BASE "load_balancers = ( { name = \"lb\"; hosts = [ \"h1\", \"h2\" ]; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	{ "HA load balancer: vrid taken by a router",
+	  HOSTS PROV NET "routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; networks = [ \"n1\" ]; ha = { vrid = 7; }; } );\n"
+	  "load_balancers = ( { name = \"lb\"; hosts = [ \"h1\", \"h2\" ]; network = \"n1\"; vip = \"10.1.0.8\"; ha = { vrid = 7; };\n"
 	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); } );\n",
-	  { "t.conf:5: load_balancers[0].hosts: load balancer \"lb\": copies on several hosts are not supported yet" } },
+	  { "t.conf:5: load_balancers[0].ha.vrid: load balancer \"lb\": vrid 7 is already taken by router \"r1\"" } },
+	{ "HA load balancer: host and hosts, one host, repeated host",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; hosts = [ \"h1\", \"h2\" ]; network = \"n1\"; vip = \"10.1.0.8\";\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); },\n"
+	  "  { name = \"lb2\"; hosts = [ \"h2\" ]; network = \"n1\"; vip = \"10.1.0.9\";\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); },\n"
+	  "  { name = \"lb3\"; hosts = [ \"h2\", \"h2\" ]; network = \"n1\"; vip = \"10.1.0.10\"; ha = { advert_ms = 5; };\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); } );\n",
+	  { "t.conf:5: load_balancers[0].hosts: load balancer \"lb\": give host (one copy) or hosts",
+	    "t.conf:7: load_balancers[1].hosts: load balancer \"lb2\": hosts lists the 2 to 8 hosts",
+	    "t.conf:9: load_balancers[2].hosts[1]: \"lb3\": host \"h2\" is listed twice",
+	    "t.conf:9: load_balancers[2].ha.advert_ms: 5 is out of range; use 10..40950" } },
+	{ "HA load balancer: ha settings on a single-host balancer",
+	  BASE "load_balancers = ( { name = \"lb\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.8\"; ha = { preempt = false; };\n"
+	  "  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); } );\n",
+	  { "t.conf:5: load_balancers[0].ha: load balancer \"lb\": ha settings need two or more hosts" } },
 
 	{ "several problems, all reported",
 	  "hosts = ( { name = \"h1\"; tunnel = \"10.0.0.1\"; },\n"                     /* 1 */
@@ -908,7 +924,11 @@ static void test_vrids(void)
 		"routers = ( { name = \"r1\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.4\"; },\n"
 		"  { name = \"r2\"; hosts = [ \"h2\", \"h1\" ]; external = \"203.0.113.5\"; ha = { vrid = 1; advert_ms = 200; preempt = false; }; },\n"
 		"  { name = \"r3\"; host = \"h1\"; external = \"203.0.113.6\"; },\n"
-		"  { name = \"r4\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.7\"; } );\n");
+		"  { name = \"r4\"; hosts = [ \"h1\", \"h2\" ]; external = \"203.0.113.7\"; } );\n"
+		"load_balancers = ( { name = \"lb\"; hosts = [ \"h2\", \"h1\" ]; network = \"n1\"; vip = \"10.1.0.8\";\n"
+		"  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); },\n"
+		"  { name = \"lb1\"; host = \"h1\"; network = \"n1\"; vip = \"10.1.0.9\";\n"
+		"  listeners = ( { port = 80; members = ( { address = \"10.1.0.5\"; port = 8080; } ); } ); } );\n");
 	struct vxc_spec *s = load_ok(text, "vrids");
 	size_t len = 0, cap = 1 << 16;
 	char *big = malloc(cap);
@@ -923,6 +943,10 @@ static void test_vrids(void)
 		   s->routers[1].ha->advert_ms == 200 && !s->routers[1].ha->preempt &&
 		   s->routers[1].ha->hosts[0] == vxc_spec_host(s, "h2"),
 		   "ha defaults 100 ms, preempt on; given ones kept; hosts in list order");
+		ok(s->n_lbs == 2 && s->lbs[0].ha && s->lbs[0].ha->vrid == 4 &&
+		   s->lbs[0].ha->n_hosts == 2 && s->lbs[0].host == vxc_spec_host(s, "h2") &&
+		   !s->lbs[1].ha, "vrids: an HA balancer takes the next free ID (4), shared with "
+		   "routers; its first host is its host; a single-host balancer has none");
 		vxc_spec_free(s);
 	}
 	len += (size_t)snprintf(big + len, cap - len, HOSTS "routers = (\n");

@@ -60,7 +60,10 @@ cp /sbin/ip "$stage/vx/ip"
 cp "$(command -v socat || echo /usr/bin/socat)" "$stage/vx/socat"
 # the driver's member health checker (setting ipvs.checker)
 cp "$builddir/plugins/lb/ipvs/vxcloud-ipvs-check" "$stage/vx/vxcloud-ipvs-check"
-progs=(ipvsadm ip socat vxcloud-ipvs-check)
+# balancer copies on two hosts (lb-ipvs-ha.sh): keepalived and its notify
+cp "$(command -v keepalived || echo /usr/sbin/keepalived)" "$stage/vx/keepalived"
+cp "$builddir/plugins/common/vxcloud-ha-notify" "$stage/vx/vxcloud-ha-notify"
+progs=(ipvsadm ip socat vxcloud-ipvs-check keepalived vxcloud-ha-notify)
 if [ "$mode" = bench ]; then
 	cp "$(command -v haproxy || echo /usr/sbin/haproxy)" "$stage/vx/haproxy"
 	cp "$(command -v wrk || echo /usr/bin/wrk)" "$stage/vx/wrk"
@@ -74,6 +77,12 @@ for lib in $(ldd "$stage/vx/vxcloud" "$stage"/vx/plugins/*.so "${progs[@]/#/$sta
 done
 cp "$srcdir/tests/drivers/lb-ipvs-conformance.sh" "$stage/vx/conformance.sh"
 cp "$srcdir/tests/drivers/lb-ipvs-e2e.sh" "$stage/vx/e2e.sh"
+cp "$srcdir/tests/drivers/lb-ipvs-ha.sh" "$stage/vx/ha.sh"
+# keepalived runs a notify program only in directories no one but root
+# can write to, as a user it finds by name (script_user root)
+chmod 0755 "$stage" "$stage/vx"
+echo 'root:x:0:0:root:/:/bin/sh' >"$stage/etc/passwd"
+echo 'root:x:0:' >"$stage/etc/group"
 mkdir -p "$stage/var"
 ln -s ../run "$stage/var/run"
 cp "$srcdir/tests/vm/init" "$stage/init"

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "keepalived.h"
+#include "lbha.h"
 #include "lbport.h"
 
 int lb_netns_ensure(vxc_ctx *ctx, const struct vxc_services *svc, const struct vxc_lb *lb,
@@ -47,6 +49,18 @@ int lb_vip_ensure(vxc_ctx *ctx, const struct vxc_services *svc, const struct vxc
 		.mtu = port->network->mtu,
 	};
 
+	const struct vxc_ha *ha = lb_ha(svc, lb);
+
 	snprintf(alias, sizeof(alias), "%slb:%s", VXC_OWNER_MARK, lb->name);
+	if (ha) {
+		/* an HA copy: its VRRP source address only; keepalived adds the
+		 * VIP and the route on the active copy. Until keepalived runs,
+		 * whatever else the port holds goes (a single copy's VIP). */
+		v.addr = vxc_ka_src_addr(ha, vxc_ka_rank(ha, svc->host_name(ctx)));
+		v.prefixlen = 32;
+		v.gateway.s_addr = 0;
+		if (vxc_ka_running(svc, ctx, LB_HA_TAG, lb->name))
+			flags |= VXC_F_VETH_HA;
+	}
 	return svc->veth_ensure(ctx, &v, flags);
 }

@@ -15,7 +15,9 @@
 int lb_netns_ensure(vxc_ctx *ctx, const struct vxc_services *svc, const struct vxc_lb *lb,
 		    unsigned flags, int *fd);
 
-/* The VIP port, marked "vxcloud:lb:NAME", through veth_ensure. */
+/* The VIP port, marked "vxcloud:lb:NAME", through veth_ensure. On an HA
+ * copy (lbha.h) it holds the copy's VRRP source address; the VIP and the
+ * default route are keepalived's. */
 int lb_vip_ensure(vxc_ctx *ctx, const struct vxc_services *svc, const struct vxc_lb *lb, int fd,
 		  unsigned flags);
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <vxcloud/lb.h>
 
+#include "lbha.h"
 #include "lbport.h"
 
 #define NETNS_PREFIX "vxlb-" /* namespace of balancer B: vxlb-B */
@@ -25,6 +26,7 @@ struct hap_drv {
 	const char *haproxy;      /* the program: a name searched in PATH, or a path */
 	unsigned stop_timeout_ms;
 	unsigned reload_timeout_ms;
+	struct lb_ha_cfg ha;      /* copies on several hosts: keepalived, its notify */
 };
 
 /* The files of one balancer, under <state_dir>/<name>/. */

@@ -1,4 +1,6 @@
-/* lb_ensure: namespace, VIP port, configuration, haproxy, in that order.
+/* lb_ensure: namespace, VIP port, configuration, haproxy, in that order
+ * (on copies on several hosts, lbha.h, haproxy binds the VIP the copy may
+ * not hold, then keepalived).
  * A new configuration is checked by `haproxy -c` before it replaces the
  * running one; then weights and enabled flags go through the runtime API
  * (the worker stays), anything else through a seamless reload, and a dead
@@ -198,7 +200,7 @@ int hap_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 {
 	struct hap_drv *d = priv;
 	struct hap_paths p;
-	int fd = -1, r;
+	int fd = -1, r, announce = 0;
 
 	if (flags & ~VXC_F_KNOWN)
 		return d->svc->error(d->ctx, -EINVAL, "lb_ensure: unknown flags 0x%x", flags);
@@ -208,9 +210,13 @@ int hap_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (r == 0)
 		r = lb_netns_ensure(d->ctx, d->svc, lb, flags, &fd);
 	if (r == 0)
+		r = lb_ha_before(d->ctx, d->svc, lb, &d->ha, fd, flags, &announce);
+	if (r == 0)
 		r = lb_vip_ensure(d->ctx, d->svc, lb, fd, flags);
 	if (r == 0)
 		r = ensure_haproxy(d, lb, &p, fd, flags);
+	if (r == 0)
+		r = lb_ha_after(d->ctx, d->svc, lb, &d->ha, fd, flags, announce);
 	if (fd >= 0)
 		close(fd);
 	return r;

@@ -48,6 +48,13 @@ static void add_netns(void *arg, const char *nsname)
 		names_add(arg, nsname + strlen(NETNS_PREFIX));
 }
 
+/* A keepalived record left without namespace or state directory. */
+static void add_ka(void *arg, const char *name)
+{
+	if (hap_name_ok(name))
+		names_add(arg, name);
+}
+
 static void add_state_dirs(struct hap_drv *d, struct names *s)
 {
 	const char *dir = d->svc->state_dir(d->ctx);
@@ -76,6 +83,8 @@ int hap_lb_list(void *priv, vxc_owned_cb cb, void *arg)
 	r = d->svc->netns_list(d->ctx, NETNS_PREFIX, add_netns, &s);
 	if (r == 0)
 		add_state_dirs(d, &s);
+	if (r == 0)
+		r = lb_ha_list(d->ctx, d->svc, add_ka, &s);
 	if (r == 0 && s.oom)
 		r = d->svc->error(d->ctx, -ENOMEM, "list: out of memory");
 	if (r == 0) {
@@ -147,6 +156,9 @@ int hap_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		r = d->svc->error(d->ctx, -EINVAL, "load balancer %s: name too long", obj->name);
 	if (r == 0)
 		r = hap_paths(d, obj->name, &p);
+	/* keepalived first: the other copies take the VIP at once */
+	if (r == 0)
+		r = lb_ha_remove(d->ctx, d->svc, obj->name, flags);
 	if (r == 0)
 		r = hap_stop(d, obj->name, &p, flags);
 	if (r == 0)

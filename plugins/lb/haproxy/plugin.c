@@ -19,6 +19,10 @@ static const struct vxc_option options[] = {
 	  "how long to wait after SIGTERM before SIGKILL when stopping haproxy" },
 	{ "reload_timeout_ms", VXC_OPT_INT, "10000", 100, 120000,
 	  "how long a start or reload may take until the new worker serves" },
+	{ "keepalived", VXC_OPT_STRING, "keepalived", 0, 0,
+	  "keepalived program for balancers on several hosts (path, or name in PATH)" },
+	{ "ha_notify", VXC_OPT_STRING, VXC_PKGLIBEXECDIR "/vxcloud-ha-notify", 0, 0,
+	  "program keepalived runs on a VRRP state change (absolute path)" },
 	{ NULL, 0, NULL, 0, 0, NULL },
 };
 
@@ -51,7 +55,7 @@ static int find_program(const char *name, char out[PATH_MAX])
 static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 {
 	struct hap_priv *hp;
-	const char *prog;
+	const char *prog, *keepalived, *notify;
 	long long stop, reload;
 	int r;
 
@@ -59,7 +63,9 @@ static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 		return -ENOTSUP;
 	if ((r = svc->opt_string(ctx, "haproxy", &prog)) < 0 ||
 	    (r = svc->opt_int(ctx, "stop_timeout_ms", &stop)) < 0 ||
-	    (r = svc->opt_int(ctx, "reload_timeout_ms", &reload)) < 0)
+	    (r = svc->opt_int(ctx, "reload_timeout_ms", &reload)) < 0 ||
+	    (r = svc->opt_string(ctx, "keepalived", &keepalived)) < 0 ||
+	    (r = svc->opt_string(ctx, "ha_notify", &notify)) < 0)
 		return svc->error(ctx, r, "lb/haproxy: options missing");
 	hp = calloc(1, sizeof(*hp));
 	if (!hp)
@@ -75,6 +81,7 @@ static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 	hp->d.haproxy = hp->program;
 	hp->d.stop_timeout_ms = (unsigned)stop;
 	hp->d.reload_timeout_ms = (unsigned)reload;
+	hp->d.ha = (struct lb_ha_cfg){ keepalived, notify, 0 };
 	*priv = &hp->d;
 	return 0;
 }

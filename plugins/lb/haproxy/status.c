@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver.h"
 
@@ -86,6 +87,20 @@ static int report_stats(struct hap_drv *d, const struct hap_paths *p,
 	return 0;
 }
 
+/* Which copy this is, and whether it holds the VIP. */
+static void ha_status(struct hap_drv *d, const struct vxc_lb *lb,
+		      void (*cb)(void *arg, const char *line), void *arg)
+{
+	int fd;
+
+	if (!lb_ha(d->svc, lb))
+		return;
+	fd = d->svc->netns_open(d->ctx, lb->netns);
+	lb_ha_status(d->ctx, d->svc, lb, fd, cb, arg);
+	if (fd >= 0)
+		close(fd);
+}
+
 int hap_lb_status(void *priv, const struct vxc_lb *lb, void (*cb)(void *arg, const char *line),
 		  void *arg)
 {
@@ -99,6 +114,7 @@ int hap_lb_status(void *priv, const struct vxc_lb *lb, void (*cb)(void *arg, con
 		r = hap_paths(d, lb->name, &p);
 	if (r < 0)
 		return r;
+	ha_status(d, lb, cb, arg);
 	if (hap_master_pid(d, &p, &master) < 0) {
 		cb(arg, "haproxy: not running");
 		return 0;

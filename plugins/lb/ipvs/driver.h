@@ -13,6 +13,7 @@
 #include <vxcloud/lb.h>
 
 #include "health.h"
+#include "lbha.h"
 #include "lbport.h"
 
 #define NETNS_PREFIX "vxlb-" /* namespace of balancer B: vxlb-B */
@@ -32,6 +33,7 @@ struct ipvs_drv {
 	const struct vxc_services *svc;
 	const char *checker;                /* the vxcloud-ipvs-check program */
 	const struct ipvs_targets *health;  /* during one lb_ensure: members held down */
+	struct lb_ha_cfg ha;                /* copies on several hosts: keepalived, notify */
 };
 
 /* A virtual service or one of its destinations as IPVS holds it. */
@@ -71,7 +73,8 @@ const char *ipvs_sched_name(enum vxc_lb_algorithm a); /* NULL when unknown */
 
 /* snat.c: the masquerade of forwarded traffic and the sysctls IPVS needs. */
 int ipvs_snat_ensure(struct ipvs_drv *d, const char *lb, struct in_addr vip, unsigned flags);
-int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags);
+/* ha: the copy is one of several; ip_forward is then the gate's (lbha.h). */
+int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, int ha, unsigned flags);
 
 int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags);
 int ipvs_lb_list(void *priv, vxc_owned_cb cb, void *arg);

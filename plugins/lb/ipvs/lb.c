@@ -1,5 +1,7 @@
 /* lb_ensure: namespace, VIP port, sysctls, snat rule, IPVS services, in
- * that order; each step compares first and changes only what differs. */
+ * that order; each step compares first and changes only what differs. On
+ * copies on several hosts (lbha.h) every copy has the services and the
+ * checker; keepalived, last, gives the VIP to the active one. */
 #include "config.h"
 
 #include <errno.h>
@@ -46,7 +48,7 @@ static int ensure_kernel(struct ipvs_drv *d, const struct vxc_lb *lb, unsigned f
 
 	if (r < 0)
 		return d->svc->error(d->ctx, r, "IPVS netlink in %s: %s", lb->netns, strerror(-r));
-	r = ipvs_sysctls_ensure(d, lb->name, flags);
+	r = ipvs_sysctls_ensure(d, lb->name, lb_ha(d->svc, lb) != NULL, flags);
 	if (r == 0)
 		r = ipvs_snat_ensure(d, lb->name, lb->port->addr, flags);
 	if (r == 0)
@@ -112,7 +114,7 @@ static int ensure_with_health(struct ipvs_drv *d, const struct vxc_lb *lb, int f
 int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 {
 	struct ipvs_drv *d = priv;
-	int fd = -1, r;
+	int fd = -1, r, announce = 0;
 
 	if (flags & ~VXC_F_KNOWN)
 		return d->svc->error(d->ctx, -EINVAL, "lb_ensure: unknown flags 0x%x", flags);
@@ -122,9 +124,13 @@ int ipvs_lb_ensure(void *priv, const struct vxc_lb *lb, unsigned flags)
 	if (r == 0)
 		r = lb_netns_ensure(d->ctx, d->svc, lb, flags, &fd);
 	if (r == 0)
+		r = lb_ha_before(d->ctx, d->svc, lb, &d->ha, fd, flags, &announce);
+	if (r == 0)
 		r = lb_vip_ensure(d->ctx, d->svc, lb, fd, flags);
 	if (r == 0)
 		r = ensure_with_health(d, lb, fd, flags);
+	if (r == 0)
+		r = lb_ha_after(d->ctx, d->svc, lb, &d->ha, fd, flags, announce);
 	if (fd >= 0)
 		close(fd);
 	return r;

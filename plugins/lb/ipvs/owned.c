@@ -29,6 +29,7 @@ int ipvs_name_ok(const char *name)
 struct list_ctx {
 	vxc_owned_cb cb;
 	void *arg;
+	struct ipvs_drv *d;
 };
 
 static void add_netns(void *arg, const char *nsname)
@@ -41,12 +42,32 @@ static void add_netns(void *arg, const char *nsname)
 		l->cb(l->arg, &obj);
 }
 
+/* A keepalived record whose namespace is gone (a crash): listed too, so
+ * remove stops what is left. Its namespace, if any, lists it as well. */
+static void add_ka(void *arg, const char *name)
+{
+	struct list_ctx *l = arg;
+	struct vxc_owned obj = { VXC_KIND_LB, name, NULL };
+	char nsname[VXC_NETNS_NAMSIZ];
+	int fd;
+
+	if (!ipvs_name_ok(name))
+		return;
+	snprintf(nsname, sizeof(nsname), NETNS_PREFIX "%s", name);
+	fd = l->d->svc->netns_open(l->d->ctx, nsname);
+	if (fd >= 0)
+		close(fd);
+	else
+		l->cb(l->arg, &obj);
+}
+
 int ipvs_lb_list(void *priv, vxc_owned_cb cb, void *arg)
 {
 	struct ipvs_drv *d = priv;
-	struct list_ctx l = { cb, arg };
+	struct list_ctx l = { cb, arg, d };
+	int r = d->svc->netns_list(d->ctx, NETNS_PREFIX, add_netns, &l);
 
-	return d->svc->netns_list(d->ctx, NETNS_PREFIX, add_netns, &l);
+	return r < 0 ? r : lb_ha_list(d->ctx, d->svc, add_ka, &l);
 }
 
 int ipvs_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
@@ -59,8 +80,11 @@ int ipvs_lb_remove(void *priv, const struct vxc_owned *obj, unsigned flags)
 		return d->svc->error(d->ctx, -EINVAL, "remove: unknown flags 0x%x", flags);
 	if (!obj || obj->kind != VXC_KIND_LB || !obj->name || !ipvs_name_ok(obj->name))
 		return d->svc->error(d->ctx, -EINVAL, "remove: not a load balancer of this driver");
-	/* first the checker: a process in the namespace would keep it alive */
-	r = ipvs_checker_stop(d, obj->name, flags);
+	/* keepalived first (the other copies take the VIP at once), then the
+	 * checker: a process in the namespace would keep it alive */
+	r = lb_ha_remove(d->ctx, d->svc, obj->name, flags);
+	if (r == 0)
+		r = ipvs_checker_stop(d, obj->name, flags);
 	if (r < 0)
 		return d->svc->error(d->ctx, r, "load balancer %s: stop health checker: %s",
 				     obj->name, strerror(-r));

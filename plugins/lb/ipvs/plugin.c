@@ -10,6 +10,10 @@
 static const struct vxc_option options[] = {
 	{ "checker", VXC_OPT_STRING, PKGLIBEXECDIR "/vxcloud-ipvs-check", 0, 0,
 	  "the member health checker program (a path)" },
+	{ "keepalived", VXC_OPT_STRING, "keepalived", 0, 0,
+	  "keepalived program for balancers on several hosts (path, or name in PATH)" },
+	{ "ha_notify", VXC_OPT_STRING, PKGLIBEXECDIR "/vxcloud-ha-notify", 0, 0,
+	  "program keepalived runs on a VRRP state change (absolute path)" },
 	{ NULL, 0, NULL, 0, 0, NULL },
 };
 
@@ -19,12 +23,14 @@ static const struct vxc_option options[] = {
 static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 {
 	struct ipvs_drv *d;
-	const char *checker;
+	const char *checker, *keepalived, *notify;
 	int r;
 
 	if (!svc || svc->size < NEEDED_SERVICES)
 		return -ENOTSUP;
-	if ((r = svc->opt_string(ctx, "checker", &checker)) < 0)
+	if ((r = svc->opt_string(ctx, "checker", &checker)) < 0 ||
+	    (r = svc->opt_string(ctx, "keepalived", &keepalived)) < 0 ||
+	    (r = svc->opt_string(ctx, "ha_notify", &notify)) < 0)
 		return svc->error(ctx, r, "lb/ipvs: options missing");
 	if (checker[0] != '/')
 		return svc->error(ctx, -EINVAL, "lb/ipvs: checker %s: not an absolute path",
@@ -35,6 +41,7 @@ static int drv_open(vxc_ctx *ctx, const struct vxc_services *svc, void **priv)
 	d->ctx = ctx;
 	d->svc = svc;
 	d->checker = checker;
+	d->ha = (struct lb_ha_cfg){ keepalived, notify, 1 };
 	*priv = d;
 	return 0;
 }

@@ -5,7 +5,7 @@
  * snat rule, conntrack kept for IPVS connections by net.ipv4.vs.conntrack)
  * and every answer comes back through the balancer.
  *
- * The table carries "snat VIP" as user data: a table that says so is
+ * The table carries "snat VIP, not vrrp" as user data: a table that says so is
  * current; anything else is replaced whole in one transaction. */
 #include "config.h"
 
@@ -31,6 +31,7 @@
 #include "driver.h"
 
 #define SNAT_CHAIN "postrouting"
+#define IPPROTO_VRRP_NUM 112
 
 struct nlconn {
 	struct mnl_socket *nl;
@@ -119,17 +120,32 @@ static struct nftnl_expr *expr(struct nftnl_rule *r, const char *name)
 	return e;
 }
 
-/* ip saddr != VIP snat to VIP */
+/* ip protocol != vrrp ip saddr != VIP snat to VIP. The adverts of a copy
+ * on several hosts (keepalived, from its link-local address) leave as
+ * they are: a copy not holding the VIP cannot send from it (the kernel
+ * drops such a packet: EPERM). */
 static struct nftnl_rule *snat_rule(struct in_addr vip)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr *e;
+	uint8_t vrrp = IPPROTO_VRRP_NUM;
 
 	if (!r)
 		return NULL;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, SNAT_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, SNAT_CHAIN);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	if (!(e = expr(r, "payload")))
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 9);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	if (!(e = expr(r, "cmp")))
+		goto fail;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &vrrp, sizeof(vrrp));
 	if (!(e = expr(r, "payload")))
 		goto fail;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
@@ -217,7 +233,8 @@ int ipvs_snat_ensure(struct ipvs_drv *d, const char *lb, struct in_addr vip, uns
 	struct nlconn c;
 	int r;
 
-	snprintf(mark, sizeof(mark), "snat %s", inet_ntoa(vip));
+	/* the rule's text: a table of an older rule is replaced */
+	snprintf(mark, sizeof(mark), "snat %s, not vrrp", inet_ntoa(vip));
 	r = nlconn_open(&c);
 	if (r == 0)
 		r = table_current(&c, mark);
@@ -263,8 +280,9 @@ static int write_sysctl(const char *path, const char *val)
 }
 
 /* Inside the namespace: answers are forwarded back to clients, and IPVS
- * keeps conntrack entries so the snat rule sees its connections. */
-int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags)
+ * keeps conntrack entries so the snat rule sees its connections. An HA
+ * copy forwards only while active: keepalived's notify opens the gate. */
+int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, int ha, unsigned flags)
 {
 	static const char *const paths[] = {
 		"/proc/sys/net/ipv4/ip_forward",
@@ -272,7 +290,7 @@ int ipvs_sysctls_ensure(struct ipvs_drv *d, const char *lb, unsigned flags)
 	};
 	char cur[32];
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+	for (size_t i = ha ? 1 : 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		int r = read_sysctl(paths[i], cur, sizeof(cur));
 
 		if (r == 0 && cur[0] == '1')

@@ -122,6 +122,7 @@ int ipvs_lb_status(void *priv, const struct vxc_lb *lb, line_cb cb, void *arg)
 	/* the checker's findings, read here: the namespace changes only the network */
 	if (ipvs_health_targets(lb, &health) < 0 || ipvs_health_read_down(d, lb->name, &health) < 0)
 		ipvs_targets_free(&health);
+	lb_ha_status(d->ctx, d->svc, lb, fd, cb, arg);
 	r = report_in_netns(d, lb, &health, fd, cb, arg);
 	ipvs_targets_free(&health);
 	close(fd);
