@@ -228,11 +228,12 @@ record_gap() { # EVENT FROM_US
 	echo "# gap $1 fip $g"
 	vxt_ok "$1: floating IP loop gap ${g} ms <= ${gap_max_ms} ms" test "$g" -le "$gap_max_ms"
 }
-# A host back: its gap no longer than the event's that took it away (and
-# a loop-pace allowance of 300 ms: one request's timeout).
+# A host back: its gap no longer than the event's that took it away, with
+# an allowance of one lost request (a connection in flight at the handback:
+# curl's 0.3 s timeout plus the loop's pace, ~380 ms measured).
 back_no_longer() { # BACK_EVENT EVENT
-	vxt_ok "$1: gap ${gaps[$1]} ms no longer than $2's ${gaps[$2]} ms (+300)" \
-		test "${gaps[$1]}" -le $((gaps[$2] + 300))
+	vxt_ok "$1: gap ${gaps[$1]} ms no longer than $2's ${gaps[$2]} ms (+450)" \
+		test "${gaps[$1]}" -le $((gaps[$2] + 450))
 }
 
 t=$(now_us)
