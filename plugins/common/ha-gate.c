@@ -27,7 +27,7 @@
 #define NO_IPV6_DEF "/proc/sys/net/ipv6/conf/default/disable_ipv6"
 #define IGMP_LL "/proc/sys/net/ipv4/igmp_link_local_mcast_reports"
 
-static int put(const char *path, const char *text)
+int vxc_ha_sysctl(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	size_t len = strlen(text);
@@ -47,21 +47,21 @@ int vxc_ha_gate(int active)
 
 	/* closing: stop forwarding first; opening: answer ARP first */
 	if (active) {
-		err = put(ARP_IGNORE, "0\n");
-		return err ? err : put(FORWARD, "1\n");
+		err = vxc_ha_sysctl(ARP_IGNORE, "0\n");
+		return err ? err : vxc_ha_sysctl(FORWARD, "1\n");
 	}
-	err = put(FORWARD, "0\n");
-	return err ? err : put(ARP_IGNORE, "8\n");
+	err = vxc_ha_sysctl(FORWARD, "0\n");
+	return err ? err : vxc_ha_sysctl(ARP_IGNORE, "8\n");
 }
 
 int vxc_ha_quiet(void)
 {
-	int err = put(NO_IPV6_DEF, "1\n");
+	int err = vxc_ha_sysctl(NO_IPV6_DEF, "1\n");
 
 	if (!err)
-		err = put(NO_IPV6_ALL, "1\n");
+		err = vxc_ha_sysctl(NO_IPV6_ALL, "1\n");
 	/* keepalived joins 224.0.0.18 on every copy: no IGMP report for it */
-	return err ? err : put(IGMP_LL, "0\n");
+	return err ? err : vxc_ha_sysctl(IGMP_LL, "0\n");
 }
 
 /* A gratuitous ARP request ("who-has A tell A") from ifname's MAC, to the

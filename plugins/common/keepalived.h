@@ -77,6 +77,9 @@ int vxc_ka_list(const struct vxc_services *svc, vxc_ctx *ctx, const char *tag,
  * when active (ip_forward, conf/all/arp_ignore 8 = answer nothing).
  * 0 or -errno. */
 int vxc_ha_gate(int active);
+/* Writes TEXT to the /proc/sys file PATH (of the calling thread's
+ * namespace): 0 or -errno. */
+int vxc_ha_sysctl(const char *path, const char *text);
 /* No IPv6 in the calling thread's namespace, on links there and links made
  * there later, and no IGMP reports for link-local groups (the VRRP group):
  * every copy's ports share MACs, and a backup's router solicitations, DAD

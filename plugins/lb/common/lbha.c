@@ -24,20 +24,6 @@ const struct vxc_ha *lb_ha(const struct vxc_services *svc, const struct vxc_lb *
 	return lb->ha;
 }
 
-static int put(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(text);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static int get_char(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -59,7 +45,7 @@ static int standby_inside(void)
 
 	if (!err)
 		err = vxc_ha_gate(0);
-	return err ? err : put(NONLOCAL_BIND, "1\n");
+	return err ? err : vxc_ha_sysctl(NONLOCAL_BIND, "1\n");
 }
 
 /* The only copy again: ARP answers, and forwarding as the driver has it
@@ -69,8 +55,8 @@ static int single_inside(int forwards)
 	int err = vxc_ha_gate(1);
 
 	if (!err && !forwards)
-		err = put(FORWARD, "0\n");
-	return err ? err : put(NONLOCAL_BIND, "0\n");
+		err = vxc_ha_sysctl(FORWARD, "0\n");
+	return err ? err : vxc_ha_sysctl(NONLOCAL_BIND, "0\n");
 }
 
 static int in_netns(vxc_ctx *ctx, const struct vxc_services *svc, int fd,
