@@ -152,10 +152,14 @@ n1=$(echo "$answers" | grep -c '^web1 ')
 if [ "$n1" = 4 ]; then ok "web2 drained: every request goes to web1"; else
 	not_ok "drain" "$answers"; fi
 rc=0
-for h in net127 compute1 compute2; do vxh "$h" destroy >/dev/null 2>&1 || rc=1; done
+why=
+for h in net127 compute1 compute2; do
+	out=$(vxh "$h" destroy 2>&1) || { rc=1; why="$why
+destroy on $h: $out"; }
+done
 left=$(ls "$W/net127/netns" "$W/compute1/netns" "$W/compute2/netns" 2>/dev/null |
 	grep -v ':$' | grep .)
 if [ $rc = 0 ] && [ -z "$left" ]; then ok "destroy on every host leaves no namespace"; else
-	not_ok "destroy" "left: $left"; fi
+	not_ok "destroy" "left: $left$why"; fi
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
